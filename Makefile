@@ -1,0 +1,41 @@
+# Two commands for everyone: `make lab` (learners) and `make test` (maintainers, CI).
+# Both create .venv on first use and bring it up to date when pyproject.toml changes.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# One CPU thread per BLAS pool by default: measured figures and notebook timings are for Binder's one CPU.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+.PHONY: lab test lint release grade bench clean-venv
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check course_lib tests benchmarks
+
+test: lint
+	$(PY) -m pytest
+
+release: $(STAMP)
+	$(PY) -m course_lib.grading release
+
+grade: $(STAMP)
+	$(PY) -m course_lib.grading grade $(ARGS)
+
+bench: $(STAMP)
+	-$(PY) -m pip install --quiet torch==2.13.0 || echo "torch not installed: the PyTorch column is skipped"
+	$(PY) benchmarks/bench_cpu.py
+
+clean-venv:
+	rm -rf $(VENV)
