@@ -1,0 +1,55 @@
+"""Input checks shared by the library: one clear sentence instead of a traceback from NumPy.
+
+Shape checks read only metadata, so they cost nothing. Value checks (NaN / inf) read the data and,
+on a GPU, would force a device-to-host sync; they run on NumPy arrays only, and ``fit`` checks the
+loss once per epoch on every backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy
+
+
+def shape_of(x):
+    return tuple(getattr(x, "shape", ()))
+
+
+def require_ndim(name, x, ndim, layout):
+    if getattr(x, "ndim", None) != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array {layout}, got shape {shape_of(x)}.")
+
+
+def require_same_shape(name_a, a, name_b, b):
+    if shape_of(a) != shape_of(b):
+        raise ValueError(
+            f"{name_a} has shape {shape_of(a)} but {name_b} has shape {shape_of(b)}; they must match."
+        )
+
+
+def require_finite(name, x):
+    if isinstance(x, numpy.ndarray) and x.dtype.kind in "fc" and not numpy.isfinite(x).all():
+        bad = "nan" if numpy.isnan(x).any() else "inf"
+        raise ValueError(f"{name} contains {bad} values; check the data or the step that made them.")
+
+
+def positive(name, value):
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
+    return value
+
+
+def fraction(name, value, low_inclusive=True):
+    """A number in [0, 1) (or (0, 1) when ``low_inclusive`` is False)."""
+    ok = isinstance(value, int | float) and (0 <= value < 1 if low_inclusive else 0 < value < 1)
+    if not ok:
+        interval = "[0, 1)" if low_inclusive else "(0, 1)"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}.")
+    return value
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int | numpy.integer) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+    return int(value)

@@ -1,0 +1,121 @@
+"""Losses. Each takes ``(y_hat or logits, y)`` and returns ``(loss, grad)``: the cost (mean over
+the examples of the batch) and its gradient with respect to the first argument.
+
+Labels ``y`` are class indices ``(N,)`` or one-hot / regression targets of the same shape as the
+prediction. The conventions (½ in the squared error, MSE averaging over every element, clipping
+in the cross-entropies) are CONVENTIONS.md's.
+"""
+
+from __future__ import annotations
+
+from ._validate import require_finite, shape_of
+from .backend import Array, get_array_module
+
+# Probabilities are clipped to [_EPS, 1 − _EPS] so that p = 0 or 1 gives a finite loss.
+_EPS = 1e-12
+
+
+def _targets_like(y_hat, y, name):
+    """``y`` as an array of ``y_hat``'s shape: class indices become one-hot rows, (N,) targets
+    for a (N, 1) prediction become a column."""
+    xp = get_array_module(y_hat)
+    y = xp.asarray(y)
+    require_finite("y", y)
+    if y.shape == y_hat.shape:
+        return y.astype(y_hat.dtype, copy=False)
+    if y_hat.ndim == 2 and y.shape == (y_hat.shape[0],):
+        if y_hat.shape[1] == 1:
+            return y.reshape(-1, 1).astype(y_hat.dtype, copy=False)
+        if y.dtype.kind in "iub":
+            return _one_hot(y, y_hat.shape[1], y_hat.dtype, xp)
+    raise ValueError(f"{name}: predictions have shape {shape_of(y_hat)} but y has shape "
+                     f"{shape_of(y)}; y must be class indices (N,) or match the predictions.")
+
+
+def _one_hot(y, K, dtype, xp):
+    if y.size and (int(y.min()) < 0 or int(y.max()) >= K):
+        raise ValueError(f"Class indices must lie in [0, {K - 1}] for {K} classes.")
+    out = xp.zeros((y.shape[0], K), dtype=dtype)
+    out[xp.arange(y.shape[0]), y] = 1
+    return out
+
+
+def _num_examples(y_hat):
+    return y_hat.shape[0] if y_hat.ndim > 0 else 1
+
+
+def half_squared_error(y_hat: Array, y: Array):
+    """Cost ``mean over examples of ½ Σ (ŷ − y)²``; gradient ``(ŷ − y) / N``.
+
+    ŷ = 0.5, y = 0 gives 0.125 (seed 003)."""
+    require_finite("y_hat", y_hat)
+    y = _targets_like(y_hat, y, "half_squared_error")
+    diff = y_hat - y
+    N = _num_examples(y_hat)
+    return 0.5 * (diff * diff).sum() / N, diff / N
+
+
+def mse(y_hat: Array, y: Array):
+    """Mean over every element of ``(ŷ − y)²`` (torch ``MSELoss``, Keras ``mse``); gradient
+    ``2 (ŷ − y) / size``."""
+    require_finite("y_hat", y_hat)
+    y = _targets_like(y_hat, y, "mse")
+    diff = y_hat - y
+    return (diff * diff).mean(), 2 * diff / diff.size
+
+
+def binary_cross_entropy(p: Array, y: Array):
+    """``mean over examples of −[y log p + (1 − y) log(1 − p)]`` for probabilities ``p``.
+
+    ``p`` is clipped to [1e-12, 1 − 1e-12] so p = 0 or 1 stays finite. With ``p = σ(z)`` the
+    chain rule gives ``dL/dz = p − y`` per example."""
+    require_finite("p", p)
+    xp = get_array_module(p)
+    y = _targets_like(p, y, "binary_cross_entropy")
+    q = xp.clip(p, _EPS, 1 - _EPS)
+    N = _num_examples(p)
+    loss = -(y * xp.log(q) + (1 - y) * xp.log(1 - q)).sum() / N
+    return loss, (q - y) / (q * (1 - q)) / N
+
+
+def categorical_cross_entropy(p: Array, y: Array):
+    """``mean over examples of −Σ_k y_k log p_k`` for probability rows ``p`` (N, K)."""
+    require_finite("p", p)
+    xp = get_array_module(p)
+    y = _targets_like(p, y, "categorical_cross_entropy")
+    q = xp.clip(p, _EPS, 1.0)
+    N = _num_examples(p)
+    return -(y * xp.log(q)).sum() / N, -y / q / N
+
+
+def softmax_cross_entropy(logits: Array, y: Array):
+    """Softmax then categorical cross-entropy, computed from the logits (N, K) without ever taking
+    the log of 0; gradient ``(p − y) / N`` where ``p = softmax(logits)``."""
+    require_finite("logits", logits)
+    xp = get_array_module(logits)
+    N = _num_examples(logits)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_sum = xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+    log_p = shifted - log_sum
+    p = xp.exp(log_p)
+    y_arr = xp.asarray(y)
+    if logits.ndim == 2 and y_arr.shape == (N,) and y_arr.dtype.kind in "iu":
+        # index labels: pick each row's log-probability directly, no one-hot matrix needed
+        if N and (int(y_arr.min()) < 0 or int(y_arr.max()) >= logits.shape[1]):
+            raise ValueError(f"Class indices must lie in [0, {logits.shape[1] - 1}] for "
+                             f"{logits.shape[1]} classes.")
+        rows = xp.arange(N)
+        loss = -log_p[rows, y_arr].sum() / N
+        grad = p
+        grad[rows, y_arr] -= 1
+        return loss, grad / N
+    y_t = _targets_like(logits, y_arr, "softmax_cross_entropy")
+    return -(y_t * log_p).sum() / N, (p - y_t) / N
+
+
+def is_classification(loss_fn) -> bool:
+    """Whether accuracy makes sense for this loss (used by ``fit`` to report it)."""
+    name = getattr(loss_fn, "__name__", "")
+    return name in ("binary_cross_entropy", "categorical_cross_entropy", "softmax_cross_entropy")
+
+

@@ -1,0 +1,146 @@
+"""One way in for the learner's code: ``with course_lib.using(sigmoid_forward=my_sigmoid): ...``.
+
+Layers, ``fit``, gradient checks and widgets look their building blocks up by name through
+``get(name)``. Inside a ``using`` scope the learner's function is returned instead of the
+reference. Its first call is compared against the reference (structure and shapes); if it is
+not implemented yet, raises, or returns the wrong shape, one sentence naming the function is
+printed and the reference takes over for the rest of the scope, so a half-finished notebook
+still trains, plots and animates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib
+import sys
+
+# Where each overridable name lives (the reference implementation).
+_MODULES = ("course_lib.functional", "course_lib.losses", "course_lib.optim")
+
+_stack: list[dict] = []
+messages: list[str] = []  # every report made, newest last (widgets show these)
+
+
+def reference(name: str):
+    """The course_lib implementation of ``name``."""
+    for module_name in _MODULES:
+        module = importlib.import_module(module_name)
+        fn = getattr(module, name, None)
+        if callable(fn):
+            return fn
+    raise KeyError(f"course_lib has no function called {name!r} that can be overridden.")
+
+
+def get(name: str):
+    """The function to call for ``name``: the innermost override, else the reference."""
+    for scope in reversed(_stack):
+        if name in scope:
+            return scope[name]
+    return reference(name)
+
+
+def active() -> dict:
+    """The overrides in force, name -> learner's function (innermost wins)."""
+    merged: dict = {}
+    for scope in _stack:
+        merged.update({k: v.learner for k, v in scope.items()})
+    return merged
+
+
+@contextlib.contextmanager
+def using(**functions):
+    """Run everything inside the ``with`` block on the given functions instead of course_lib's.
+
+    ``None`` values are ignored, so ``using(adam_update=maybe_mine)`` is safe to write."""
+    scope = {}
+    for name, fn in functions.items():
+        if fn is None:
+            continue
+        ref = reference(name)  # raises KeyError for unknown names: a typo should be loud
+        if not callable(fn):
+            raise TypeError(f"using({name}=...) needs a function, got {type(fn).__name__}.")
+        scope[name] = _Checked(name, fn, ref)
+    _stack.append(scope)
+    try:
+        yield scope
+    finally:
+        _stack.remove(scope)
+
+
+def report(message: str) -> None:
+    """Print one sentence for the learner and remember it."""
+    if message not in messages:
+        print(message, file=sys.stdout)
+    messages.append(message)
+
+
+class _Checked:
+    """The learner's function, checked against the reference on its first call."""
+
+    def __init__(self, name, learner, ref):
+        self.name, self.learner, self.ref = name, learner, ref
+        self.verified = False
+        self.failed = False
+
+    def __call__(self, *args, **kwargs):
+        if self.failed:
+            return self.ref(*args, **kwargs)
+        if self.verified:
+            return self.learner(*args, **kwargs)
+        # First call: run the reference on copies of anything it might advance or update
+        # (random generators, state dicts), then the learner's function on the real arguments.
+        expected = self.ref(*copy.deepcopy(_mutable(args)), **copy.deepcopy(_mutable(kwargs)))
+        try:
+            got = self.learner(*args, **kwargs)
+        except NotImplementedError:
+            return self._fall_back(f"{self.name} is not implemented yet", args, kwargs)
+        except Exception as err:  # the learner's code may fail in any way; report it plainly
+            problem = f"{self.name} raised {type(err).__name__}: {err}"
+            return self._fall_back(problem, args, kwargs)
+        problem = _compare_structure(self.name, got, expected)
+        if problem:
+            return self._fall_back(problem, args, kwargs)
+        self.verified = True
+        return got
+
+    def _fall_back(self, problem, args, kwargs):
+        self.failed = True
+        report(f"{problem}; the course_lib reference is used instead.")
+        return self.ref(*args, **kwargs)
+
+
+def _mutable(values):
+    """Leave arrays shared (deep-copying data is costly) but copy dicts, lists and generators."""
+    if isinstance(values, dict):
+        return {k: _mutable_one(v) for k, v in values.items()}
+    return tuple(_mutable_one(v) for v in values)
+
+
+def _mutable_one(v):
+    if isinstance(v, dict | list) or type(v).__name__ in ("Generator", "RandomState"):
+        return copy.deepcopy(v)
+    return v
+
+
+def _compare_structure(name, got, expected, where=""):
+    if isinstance(expected, tuple):
+        if not isinstance(got, tuple | list) or len(got) != len(expected):
+            kind = f"a {len(got)}-tuple" if isinstance(got, tuple | list) else type(got).__name__
+            return f"{name} returned {kind}{where} where a {len(expected)}-tuple was expected"
+        if name.endswith("_forward"):
+            # a forward's cache is the learner's own business; only its output is compared
+            return _compare_structure(name, got[0], expected[0], " (output)")
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            problem = _compare_structure(name, g, e, f" (item {i})")
+            if problem:
+                return problem
+        return None
+    shape = getattr(expected, "shape", None)
+    if shape is not None and getattr(expected, "ndim", 0) > 0:
+        got_shape = getattr(got, "shape", None)
+        if got_shape is None:
+            return f"{name} returned {type(got).__name__}{where} where an array was expected"
+        if tuple(got_shape) != tuple(shape):
+            return f"{name} returned shape {tuple(got_shape)}{where} where {tuple(shape)} was expected"
+    return None
