@@ -144,3 +144,12 @@ def _compare_structure(name, got, expected, where=""):
         if tuple(got_shape) != tuple(shape):
             return f"{name} returned shape {tuple(got_shape)}{where} where {tuple(shape)} was expected"
     return None
+
+
+def fallback(learner, ref, name: str | None = None):
+    """The learner's ``learner`` function, checked against ``ref`` on its first call like an
+    override: not implemented, raising or mis-shaped -> one sentence, then ``ref`` is used.
+
+    For notebook functions that course_lib has no name for (``forward`` of a whole network,
+    ``minibatches``, ``numerical_gradient``...): ``fwd = fallback(forward, reference_forward)``."""
+    return _Checked(name or getattr(learner, "__name__", "this function"), learner, ref)
