@@ -1,0 +1,97 @@
+"""Static figures for the notebooks (matplotlib is imported here, never by ``import course_lib``).
+
+Every function takes an optional ``ax`` and returns it, converts arrays with ``to_numpy`` at the
+edge (so CuPy data plot too), and keeps styling minimal so the figure shows the idea.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backend import to_device, to_numpy
+
+
+def _axes(ax, figsize=(4.5, 3.5)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, dpi=90)
+    return ax
+
+
+def grid_for(X, resolution: int = 200, margin: float = 0.5):
+    """A ``resolution``² grid covering the 2-D points X: ``(xx, yy, points (resolution², 2))``."""
+    X = to_numpy(X)
+    (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def class_scores(predict, points):
+    """``predict(points)`` as a NumPy vector of scores: class index for several outputs,
+    probability/score of class 1 for one output."""
+    out = to_numpy(predict(to_device(points)))
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out.argmax(axis=1).astype(float)
+    return out.reshape(-1)
+
+
+def decision_boundary(predict, X, y, ax=None, resolution: int = 200, title: str | None = None,
+                      threshold: float = 0.5):
+    """Shade the plane by the prediction of ``predict`` (a model or a function of (M, 2) points)
+    and draw the labelled points on top."""
+    ax = _axes(ax)
+    predict = getattr(predict, "forward", predict)
+    xx, yy, points = grid_for(X, resolution)
+    scores = class_scores(predict, points).reshape(xx.shape)
+    X, y = to_numpy(X), to_numpy(y).reshape(len(X), -1)
+    labels = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]
+    if np.unique(labels).size <= 2 and scores.max() <= 1 and scores.min() >= 0:
+        ax.contourf(xx, yy, scores, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        ax.contour(xx, yy, scores, levels=[threshold], colors="k", linewidths=1)
+    else:
+        ax.contourf(xx, yy, scores, levels=np.arange(scores.max() + 2) - 0.5, cmap="tab10",
+                    alpha=0.35)
+    ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r" if np.unique(labels).size <= 2
+               else "tab10", edgecolors="k", s=25)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def history(hist, keys=("loss", "val_loss"), ax=None, title: str | None = None, log: bool = False):
+    """Curves of a ``History`` (or a dict of lists) against the epoch."""
+    ax = _axes(ax)
+    data = getattr(hist, "history", hist)
+    for key in keys:
+        if key in data:
+            ax.plot(np.arange(1, len(data[key]) + 1), data[key], label=key)
+    ax.set_xlabel("epoch")
+    if log:
+        ax.set_yscale("log")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def activations(pairs, z=None, axes=None):
+    """Each activation and its derivative. ``pairs``: ``{name: (forward, backward)}`` in the
+    functional contract (``forward(z) -> (out, cache)``, ``backward(dout, cache) -> dz``)."""
+    import matplotlib.pyplot as plt
+
+    z = np.linspace(-5, 5, 401) if z is None else z
+    if axes is None:
+        _, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 2.8), dpi=90,
+                               squeeze=False)
+        axes = axes[0]
+    for ax, (name, (forward, backward)) in zip(axes, pairs.items(), strict=False):
+        out, cache = forward(z)
+        ax.plot(z, to_numpy(out), label=name)
+        ax.plot(z, to_numpy(backward(np.ones_like(z), cache)), "--", label="derivative")
+        ax.axhline(0, color="0.8", lw=0.8)
+        ax.set_title(name)
+        ax.legend(fontsize=8)
+    return axes
