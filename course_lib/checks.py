@@ -453,3 +453,105 @@ def _gradient_hint(analytic, numeric) -> str:
 def passed(what: str) -> None:
     """Print one line saying which visible checks passed (the hidden ones run at grading)."""
     _print(f"✓ {what} (the grader runs more checks)")
+
+
+# --- warnings as failures, and try-it cells ------------------------------------------------------
+
+import warnings as _warnings_module  # noqa: E402  (kept with the helpers that use it)
+
+_catch_warnings = _warnings_module.catch_warnings
+_simplefilter = _warnings_module.simplefilter
+_Warning = builtins.Warning
+_BaseException = builtins.BaseException
+_NotImplementedError = builtins.NotImplementedError
+_list = builtins.list
+_dict = builtins.dict
+
+
+class _WarningRaised(_BaseException):
+    """Carries a warning turned into an error past ``call``'s handler (which catches Exception)."""
+
+    def __init__(self, warning):
+        super().__init__(warning)
+        self.warning = warning
+
+
+def call_without_warnings(fn, *args, name: str | None = None, hint: str | None = None, **kwargs):
+    """Like ``call``, but any warning the learner's code gives (a RuntimeWarning such as "overflow
+    encountered in exp" or "invalid value encountered in divide") fails the check with ``hint``:
+    a warning means an intermediate value overflowed or was 0/0, even when the result looks
+    right. Returns what ``fn`` returns."""
+    __tracebackhide__ = True
+    name = name or _getattr(fn, "__name__", "the function")
+
+    def strict(*a, **k):
+        with _catch_warnings():
+            _simplefilter("error")
+            try:
+                return fn(*a, **k)
+            except _Warning as warning:
+                raise _WarningRaised(warning) from None
+
+    try:
+        return call(strict if _callable(fn) else fn, *args, name=name, **kwargs)
+    except _WarningRaised as raised:
+        warning = raised.warning
+        text = _str(warning) or _type(warning).__name__
+        if hint is None:
+            hint = ("rearrange the formula so that every intermediate value stays finite "
+                    "(no exp of a large number, no 0/0).")
+        _fail(f"{name} gave the warning \"{text}\"{_where_it_failed(warning)}, and a warning counts "
+              f"as a failure here: {hint}")
+
+
+def _outline(value, depth: int = 0) -> str:
+    """A short description of a returned value: 'array (3, 2)', 'tuple of 2: array (3,), float'."""
+    shape = _getattr(value, "shape", None)
+    if shape is not None and _getattr(value, "dtype", None) is not None:
+        return f"array {_tuple(shape)}"
+    if _isinstance(value, (tuple, _list)):
+        kind = _type(value).__name__
+        if depth >= 2 or _len(value) > 6:
+            return f"{kind} of {_len(value)}"
+        inner = ", ".join(_outline(v, depth + 1) for v in value)
+        return f"{kind} of {_len(value)}: ({inner})" if depth else f"{kind} of {_len(value)}: {inner}"
+    if _isinstance(value, _dict):
+        return f"dict with keys {_list(value)}"
+    return _type(value).__name__
+
+
+def _pretty(value) -> str:
+    """Numbers and arrays printed compactly (4 decimals), other values as their repr."""
+    host = _to_host(value)
+    if _hasattr_shape(host) or _isinstance(host, (_int, _float)):
+        try:
+            array = _asarray(host, dtype=_float64)
+        except (TypeError, ValueError):
+            return _repr(value)
+        if array.ndim == 0:
+            return f"{_float(array):.6g}"
+        return _array2string(array, precision=4, suppress_small=True, max_line_width=90)
+    return _repr(value)
+
+
+def try_it(fn, *args, name: str | None = None, **kwargs):
+    """For try-it cells: call the learner's ``fn(*args, **kwargs)``, print what it returns and
+    return it. Never raises: an unfinished function prints "not implemented yet", an error prints
+    one sentence, and both return None.
+
+    The ``(out, cache)`` pair of a function whose name ends in ``forward`` prints ``out`` and an
+    outline of the cache; other tuples print item by item."""
+    name = name or _getattr(fn, "__name__", "the function")
+    try:
+        result = call(fn, *args, name=name, **kwargs)
+    except CheckFailed as failure:
+        _print(_str(failure))
+        return None
+    if _isinstance(result, _tuple) and _len(result) == 2 and name.endswith("forward"):
+        _print(f"{name} returned out =\n{_pretty(result[0])}\nand a cache ({_outline(result[1])})")
+    elif _isinstance(result, _tuple) and 0 < _len(result) <= 6:
+        items = "\n".join(f"[{i}] {_pretty(item)}" for i, item in _zip(_range(_len(result)), result))
+        _print(f"{name} returned a tuple of {_len(result)}:\n{items}")
+    else:
+        _print(f"{name} returned\n{_pretty(result)}")
+    return result

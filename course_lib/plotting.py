@@ -95,3 +95,21 @@ def activations(pairs, z=None, axes=None):
         ax.set_title(name)
         ax.legend(fontsize=8)
     return axes
+
+
+def softmax_temperatures(softmax, z, temperatures=(0.2, 1.0, 5.0), labels=None, ax=None):
+    """Bars of ``softmax(z, T)`` for each temperature, side by side: low T sharpens the
+    distribution towards one-hot, high T flattens it towards uniform.   z: (K,) scores."""
+    ax = _axes(ax, figsize=(5.5, 3.2))
+    z = np.asarray(to_numpy(z), dtype=float).reshape(-1)
+    labels = [f"class {k}" for k in range(z.size)] if labels is None else list(labels)
+    width = 0.8 / len(temperatures)
+    for i, T in enumerate(temperatures):
+        p = to_numpy(softmax(z, T)).reshape(-1)
+        ax.bar(np.arange(z.size) + (i - (len(temperatures) - 1) / 2) * width, p, width,
+               label=f"T = {T:g}")
+    ax.set_xticks(np.arange(z.size), labels)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    ax.legend(fontsize=8)
+    return ax
