@@ -555,3 +555,19 @@ def try_it(fn, *args, name: str | None = None, **kwargs):
     else:
         _print(f"{name} returned\n{_pretty(result)}")
     return result
+
+
+def check_tuple(name: str, got, size: int, what: str):
+    """Check that ``got`` is a tuple (or list) of ``size`` items, ``what`` naming them, e.g.
+    ``"(loss, grad)"``; returns it as a tuple so that a test can unpack it."""
+    __tracebackhide__ = True
+    if _isinstance(got, (_tuple, _list)) and _len(got) == size:
+        return _tuple(got)
+    if got is None:
+        found, hint = "None", "did you forget the return statement?"
+    elif _isinstance(got, (_tuple, _list)):
+        found = f"a {_type(got).__name__} of {_len(got)} items"
+        hint = f"return exactly {what}."
+    else:
+        found, hint = _describe(got), f"return all of them, e.g. `return {what.strip('()')}`."
+    _fail(f"{name} returned {found} but a tuple of {size}, {what}, was expected: {hint}")

@@ -113,3 +113,45 @@ def softmax_temperatures(softmax, z, temperatures=(0.2, 1.0, 5.0), labels=None, 
     ax.set_ylabel("probability")
     ax.legend(fontsize=8)
     return ax
+
+
+def cost_curve(cost, values, ax=None, label=None, xlabel: str = "w", ylabel: str = "cost",
+               mark_min: bool = True):
+    """``cost(v)`` for every ``v`` of ``values``, drawn as one curve: the cost as a function of one
+    weight (a U for squared error), −log p against p, a learning-rate schedule. The lowest point
+    gets a dot when ``mark_min``."""
+    ax = _axes(ax)
+    values = np.asarray(to_numpy(values), dtype=float).reshape(-1)
+    costs = np.array([float(to_numpy(cost(v))) for v in values])
+    (line,) = ax.plot(values, costs, label=label)
+    if mark_min and np.isfinite(costs).any():
+        i = int(np.nanargmin(np.where(np.isfinite(costs), costs, np.nan)))
+        ax.plot(values[i], costs[i], "o", color=line.get_color(), ms=5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if label:
+        ax.legend(fontsize=8)
+    return ax
+
+
+def descent_path(cost, path, ax=None, values=None, title: str | None = None,
+                 xlabel: str = "w", ylabel: str = "cost"):
+    """Gradient descent on a cost of one weight: the curve ``cost(w)`` and the weights the run
+    visited (``path``, starting point first), joined in order by arrows. The curve spans the path
+    with a margin, or ``values`` when given."""
+    ax = _axes(ax)
+    path = np.asarray(to_numpy(path), dtype=float).reshape(-1)
+    shown = path[np.isfinite(path)]
+    if values is None:
+        low, high = shown.min(), shown.max()
+        pad = 0.15 * (high - low) if high > low else 1.0
+        values = np.linspace(low - pad, high + pad, 200)
+    cost_curve(cost, values, ax=ax, xlabel=xlabel, ylabel=ylabel, mark_min=False)
+    heights = np.array([float(to_numpy(cost(w))) for w in shown])
+    ax.plot(shown, heights, "o", color="C3", ms=4)
+    for i in range(len(shown) - 1):
+        ax.annotate("", xy=(shown[i + 1], heights[i + 1]), xytext=(shown[i], heights[i]),
+                    arrowprops=dict(arrowstyle="->", color="C3", lw=1))
+    if title:
+        ax.set_title(title)
+    return ax
