@@ -1,9 +1,12 @@
 """Numerical gradients by centred differences, and the relative error that compares them with
 backpropagation's (CONVENTIONS.md: ε = 1e-5, error ‖a − n‖ / max(‖a‖ + ‖n‖, 1e-12), pass below
-1e-7 in float64). Works on NumPy and CuPy arrays alike: it indexes a flat view, no ``np.nditer``.
+1e-7 in float64). Works on NumPy and CuPy arrays alike: it indexes element by element, no
+``np.nditer``.
 """
 
 from __future__ import annotations
+
+import itertools
 
 from . import overrides
 from ._validate import require_finite
@@ -20,17 +23,16 @@ def numerical_gradient(f, x, eps: float = 1e-5):
     require_finite("x", x)
     xp = get_array_module(x)
     grad = xp.zeros(x.shape, dtype=x.dtype)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    if flat.base is None and x.size > 1 and not x.flags.c_contiguous:
-        raise ValueError("numerical_gradient needs a contiguous array: pass x.copy().")
-    for i in range(flat.size):
-        old = flat[i].copy()
-        flat[i] = old + eps
+    # Index x itself, element by element: a reshaped view of a transposed or sliced x would be
+    # a copy, and perturbing a copy leaves f(x) unchanged (a silent gradient of zeros).
+    for idx in itertools.product(*(range(n) for n in x.shape)):
+        old = x[idx].copy()
+        x[idx] = old + eps
         plus = float(f(x))
-        flat[i] = old - eps
+        x[idx] = old - eps
         minus = float(f(x))
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * eps)
+        x[idx] = old
+        grad[idx] = (plus - minus) / (2 * eps)
     return grad
 
 
