@@ -55,14 +55,15 @@ def relative_error(a, n) -> float:
 def check_model(model, loss, X, y, eps: float = 1e-5, verbose: bool = True) -> dict:
     """Compare backprop's gradient of every parameter with the numerical one.
 
-    Returns ``{name: relative error}``; names are ``"<layer index>.<param>"``. The model is put
+    Returns ``{name: relative error}``; names are ``"<layer index>.<param>"`` (nested
+    Sequentials are opened up and their layers counted in order). The model is put
     in eval mode for the check when it has dropout (a random mask changes J between evaluations)
     — batch norm stays in training mode because its batch statistics are what backward
     differentiates. Use float64 for figures below 1e-7."""
-    from .train import _resolve_loss
+    from .train import _leaves, _resolve_loss
 
     loss_fn = _resolve_loss(loss)
-    layers = getattr(model, "layers", [model])
+    layers = _leaves(model)
     dropouts = [layer for layer in layers if type(layer).__name__ == "Dropout"]
     modes = [layer.training for layer in dropouts]
     for layer in dropouts:

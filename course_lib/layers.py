@@ -295,7 +295,11 @@ class Sequential(Module):
             p.data = state[f"param{i}"].copy()
         for i, layer in enumerate(self.layers):
             for k in layer.buffers():
-                layer.buffers()[k] = state[f"buffer.{i}.{k}"].copy()
+                owner, key = layer, k
+                while isinstance(owner, Sequential):  # its buffers() is a fresh dict: go inside
+                    index, key = key.split(".", 1)
+                    owner = owner.layers[int(index)]
+                owner.buffers()[key] = state[f"buffer.{i}.{k}"].copy()
 
     def summary(self, input_features: int | None = None, print_fn=print):
         """Print a Keras-style table (layer, output shape, parameters) and return the counts

@@ -130,7 +130,12 @@ def restore(model, state):
 
 
 def _leaves(model):
-    return getattr(model, "layers", [model])
+    """The innermost layers, in order: a Sequential nested in a Sequential is opened up, since
+    its ``buffers()`` is a fresh dict and writing into it would restore nothing."""
+    inner = getattr(model, "layers", None)
+    if inner is None:
+        return [model]
+    return [leaf for layer in inner for leaf in _leaves(layer)]
 
 
 # --- progress -------------------------------------------------------------------------------
