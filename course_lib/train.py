@@ -217,6 +217,17 @@ def evaluate(model, loss, X, y, classification: bool | None = None) -> dict:
     return out
 
 
+def _evaluate_or_nan(model, loss_fn, X, y, classify):
+    """``evaluate``, with a nan loss instead of the loss's ValueError when the predictions are
+    not finite (diverged weights), so that ``fit`` stops with its one sentence."""
+    try:
+        return evaluate(model, loss_fn, X, y, classify)
+    except ValueError:
+        if bool(get_array_module(X).isfinite(predict(model, X)).all()):
+            raise
+        return {"loss": math.nan}
+
+
 def accuracy(model, X, y) -> float:
     """Fraction of examples classified correctly (argmax, or threshold 0.5 for one output)."""
     y_hat = predict(model, X)
@@ -292,17 +303,20 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
         logs = {"loss": epoch_loss}
         if classify:
             logs["accuracy"] = float(correct) / N
-        if not math.isfinite(epoch_loss):
+        if validation is not None and math.isfinite(epoch_loss):
+            logs.update({f"val_{k}": v for k, v in
+                         _evaluate_or_nan(model, loss_fn, X_val, y_val, classify).items()})
+        # the epoch's last step can leave non-finite weights that only validation sees
+        bad = "loss" if not math.isfinite(epoch_loss) else "val_loss"
+        if bad == "loss" or math.isnan(logs.get("val_loss", 0.0)):
             history.record(epoch, logs)
             history.stopped_epoch = epoch
-            history.stop_reason = (f"loss became {epoch_loss} at epoch {epoch}; the learning rate "
-                                   f"{optimizer.lr:g} is probably too high.")
+            which = "loss" if bad == "loss" else "validation loss"
+            history.stop_reason = (f"{which} became {logs[bad]} at epoch {epoch}; the learning "
+                                   f"rate {optimizer.lr:g} is probably too high.")
             bar.update(epoch, logs, final=True)
             print(f"Training stopped: {history.stop_reason}")
             break
-        if validation is not None:
-            logs.update({f"val_{k}": v for k, v in
-                         evaluate(model, loss_fn, X_val, y_val, classify).items()})
         history.record(epoch, logs)
         stop = False
         for cb in callbacks:
