@@ -155,3 +155,27 @@ def descent_path(cost, path, ax=None, values=None, title: str | None = None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def shaded_decision(predict, X, y, ax=None, threshold: float = 0.5, resolution: int = 200,
+                    title: str | None = None, margin: float = 0.5):
+    """The plane shaded by the decision of ``predict`` (a model or a function of (M, 2) points
+    returning one score per point): red where the score is at most ``threshold`` (class 0),
+    green above it (class 1), with the labelled points on top (seed 003's shaded boundary)."""
+    from matplotlib.colors import ListedColormap
+
+    ax = _axes(ax)
+    predict = getattr(predict, "forward", predict)
+    xx, yy, points = grid_for(X, resolution, margin)
+    decision = (class_scores(predict, points) > threshold).astype(float).reshape(xx.shape)
+    red_green = ListedColormap(["#f4a6a6", "#a6dba0"])
+    ax.contourf(xx, yy, decision, levels=[-0.5, 0.5, 1.5], cmap=red_green)
+    X, y = to_numpy(X), to_numpy(y).reshape(len(X), -1)
+    labels = (y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]) > threshold
+    ax.scatter(X[~labels, 0], X[~labels, 1], c="#c0392b", edgecolors="k", s=40, label="y = 0")
+    ax.scatter(X[labels, 0], X[labels, 1], c="#27ae60", edgecolors="k", s=40, label="y = 1")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
