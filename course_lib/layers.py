@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import numpy
 
-from . import backend, overrides
+from . import backend, functional, overrides
 from ._validate import fraction, positive_int, require_ndim
 from .backend import Array
 
 
 def _f(name):
-    return overrides.get(name)
+    """The function to call for ``name``: the learner's inside a ``course_lib.using`` scope, else
+    the reference in ``functional`` (read directly: this runs on every forward and backward)."""
+    if overrides._stack:
+        return overrides.get(name)
+    return getattr(functional, name)
 
 
 def as_generator(rng):
@@ -116,8 +120,15 @@ class Linear(Module):
         out, self.cache = _f("linear_forward")(x, self.W.data, self.b.data)
         return out
 
-    def backward(self, dout):
-        dx, self.W.grad, self.b.grad = _f("linear_backward")(dout, self.cache)
+    def backward(self, dout, input_grad: bool = True):
+        """dx, filling ``W.grad`` and ``b.grad``. With ``input_grad=False`` (the layer sees the
+        data, whose gradient nobody needs) the reference skips the product ``dout @ Wᵀ`` and
+        returns None; a learner's ``linear_backward`` is always called in full."""
+        backward = _f("linear_backward")
+        if not input_grad and backward is functional.linear_backward:
+            self.W.grad, self.b.grad = functional.linear_param_grads(dout, self.cache)
+            return None
+        dx, self.W.grad, self.b.grad = backward(dout, self.cache)
         return dx
 
     def parameters(self):
@@ -255,10 +266,15 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout):
-        for layer in reversed(self.layers):
+    def backward(self, dout, input_grad: bool = True):
+        """Backward through every layer, last first; returns dx. ``input_grad=False`` (a training
+        step: the input is data) lets a first Linear skip dL/dx, and then None is returned."""
+        for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return dout
+        first = self.layers[0] if self.layers else Identity()
+        if not input_grad and isinstance(first, Linear | Sequential):
+            return first.backward(dout, input_grad=False)
+        return first.backward(dout)
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]

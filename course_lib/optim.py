@@ -2,7 +2,9 @@
 
 The pure update rules ``rule(w, dw, state, **hyper) -> (new_w, state)`` carry the maths; each
 accepts an empty ``state`` dict on its first call and returns the state to pass next time. The
-classes apply a rule to every parameter of a model: ``opt.zero_grad()``, backward, ``opt.step()``.
+classes apply a rule to every parameter of a model: ``opt.zero_grad()``, backward, ``opt.step()``;
+with course_lib's own rules they update ``p.data`` in place, as PyTorch does (keep
+``p.data.copy()`` for a snapshot), and with a learner's rule they call it as written.
 Conventions (CONVENTIONS.md): momentum ``v ← γv + ηg, w ← w − v``; Adam increments ``t`` before
 the update, so its first step uses t = 1.
 """
@@ -76,6 +78,72 @@ def adam_update(w: Array, dw: Array, state: dict, lr: float = 1e-3, beta1: float
     return w - lr * m_hat / (xp.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
 
 
+# --- the same rules, in place -----------------------------------------------------------------
+# What the classes run when course_lib's own rule is in force: the rule's arithmetic, operation
+# for operation (so the numbers are identical), writing into ``w`` and the state's arrays instead
+# of allocating new ones every step. The hyper-parameters were validated when the class was made.
+
+
+def _sgd_in_place(w, dw, state, lr):
+    w -= lr * dw
+
+
+def _momentum_in_place(w, dw, state, lr, gamma):
+    if "v" in state:
+        v = state["v"]
+        v *= gamma
+        v += lr * dw
+    else:
+        v = state["v"] = lr * dw
+    w -= v
+
+
+def _adagrad_in_place(w, dw, state, lr, eps):
+    xp = get_array_module(w)
+    if "r" in state:
+        r = state["r"]
+        r += dw * dw
+    else:
+        r = state["r"] = dw * dw
+    w -= lr * dw / (xp.sqrt(r) + eps)
+
+
+def _rmsprop_in_place(w, dw, state, lr, rho, eps):
+    xp = get_array_module(w)
+    if "r" in state:
+        r = state["r"]
+        r *= rho
+        r += (1 - rho) * dw * dw
+    else:
+        r = state["r"] = (1 - rho) * dw * dw
+    w -= lr * dw / (xp.sqrt(r) + eps)
+
+
+def _adam_in_place(w, dw, state, lr, beta1, beta2, eps):
+    xp = get_array_module(w)
+    t = state["t"] = state.get("t", 0) + 1
+    if "m" in state:
+        m, v = state["m"], state["v"]
+        m *= beta1
+        m += (1 - beta1) * dw
+        v *= beta2
+        v += (1 - beta2) * dw * dw
+    else:
+        m = state["m"] = (1 - beta1) * dw
+        v = state["v"] = (1 - beta2) * dw * dw
+    w -= lr * (m / (1 - beta1**t)) / (xp.sqrt(v / (1 - beta2**t)) + eps)
+
+
+_IN_PLACE = {sgd_update: _sgd_in_place, momentum_update: _momentum_in_place,
+             adagrad_update: _adagrad_in_place, rmsprop_update: _rmsprop_in_place,
+             adam_update: _adam_in_place}
+
+
+def _rule(name):
+    """The update rule called ``name``: the learner's inside ``course_lib.using``, else ours."""
+    return overrides.get(name) if overrides._stack else globals()[name]
+
+
 # --- learning-rate schedules ----------------------------------------------------------------
 
 
@@ -118,9 +186,10 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("The optimizer got no parameters: pass model.parameters().")
-        self.lr = positive("The learning rate", lr)
+        self.lr = self._lr_checked = positive("The learning rate", lr)
         self.hyper = hyper
         self.state = [{} for _ in self.params]
+        self._owned = [None] * len(self.params)  # the arrays step() may write into
         # Validate the hyper-parameters once, on a one-element dummy, before any training.
         import numpy
 
@@ -132,11 +201,31 @@ class Optimizer:
             p.zero_grad()
 
     def step(self):
-        rule = overrides.get(self.rule_name)
+        rule = _rule(self.rule_name)
+        in_place = _IN_PLACE.get(rule)
+        if in_place is None:  # a learner's rule: pure, called as they wrote it
+            for i, p in enumerate(self.params):
+                if p.grad is not None:
+                    p.data, self.state[i] = rule(p.data, p.grad, self.state[i], self.lr,
+                                                 **self.hyper)
+            return
+        if self.lr != self._lr_checked:  # a schedule (or the learner) changed it
+            self._lr_checked = positive("The learning rate", self.lr)
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            p.data, self.state[i] = rule(p.data, p.grad, self.state[i], self.lr, **self.hyper)
+            if p.data is not self._owned[i] or p.data.shape != p.grad.shape:
+                self._take(i, p)
+            in_place(p.data, p.grad, self.state[i], self.lr, **self.hyper)
+
+    def _take(self, i, p):
+        """Make ``p.data`` an array this optimizer may update in place: checked against its
+        gradient, then copied (in the dtype the pure rule would return) the first time the
+        optimizer meets it, so an array the learner assigned to ``p.data`` is never changed."""
+        require_same_shape("w", p.data, "dw", p.grad)
+        if p.data is not self._owned[i]:
+            xp = get_array_module(p.data)
+            p.data = self._owned[i] = p.data.astype(xp.result_type(p.data, p.grad))
 
     def __repr__(self):
         extras = "".join(f", {k}={v}" for k, v in self.hyper.items())

@@ -9,6 +9,7 @@ per epoch, not once per step.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -235,6 +236,18 @@ def accuracy(model, X, y) -> float:
     return float(_correct(y_hat, xp.asarray(y), xp)) / X.shape[0]
 
 
+def _backward_without_input_grad(model):
+    """``model.backward``, told that its input is data (nobody needs dL/dX) when it accepts
+    ``input_grad`` (Sequential, Linear): the first layer then skips one matrix product."""
+    import inspect
+
+    try:
+        accepts = "input_grad" in inspect.signature(model.backward).parameters
+    except (TypeError, ValueError):  # a callable inspect cannot read: call it plainly
+        accepts = False
+    return functools.partial(model.backward, input_grad=False) if accepts else model.backward
+
+
 # --- fit ------------------------------------------------------------------------------------
 
 
@@ -258,6 +271,7 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     require_finite("y", y)
     loss_fn = _resolve_loss(loss)
     classify = losses.is_classification(loss_fn)
+    backward = _backward_without_input_grad(model)
     xp = get_array_module(X)
     y = xp.asarray(y)
     if validation is not None:
@@ -293,7 +307,7 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
                 value = xp.asarray(math.nan)
                 total = total + value
                 break
-            model.backward(grad)
+            backward(grad)
             optimizer.step()
             total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
             if classify:
