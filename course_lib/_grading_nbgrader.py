@@ -1,0 +1,174 @@
+"""nbgrader glue for ``course_lib.grading``: configuration, the in-process API, feedback scrubbing.
+
+Everything that imports nbgrader lives here, so that ``course_lib.grading`` stays importable (and
+its ``--help`` fast) without it.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader import api as nbgrader_api
+from nbgrader.apps import NbGraderAPI
+from nbgrader.dbutil import _temp_alembic_ini
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+from traitlets.config import Config, PyFileConfigLoader
+
+from .grading import GradingError
+
+BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
+END_HIDDEN = "END HIDDEN TESTS"
+HIDDEN_PLACEHOLDER = "# (hidden tests: not shown)"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+GUTTER = re.compile(r"^\s*(-*>\s*)?\d+\s")  # "----> 5 " or "      5 " in IPython tracebacks
+
+
+def quiet_nbgrader() -> None:
+    """Silence the noise nbgrader makes on every run, and make its own commands findable.
+
+    nbgrader runs ``alembic`` as a subprocess (found on PATH, ≈ 6 s) each time it creates a
+    gradebook, only to read a constant; reading it in-process takes milliseconds.
+    """
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    nbgrader_api.get_alembic_version = _alembic_head
+    try:
+        from sqlalchemy.exc import SAWarning
+
+        warnings.filterwarnings("ignore", category=SAWarning)
+    except ImportError:  # pragma: no cover - sqlalchemy always comes with nbgrader
+        pass
+
+
+def _alembic_head() -> str:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    with _temp_alembic_ini("sqlite:////tmp/gradebook.db") as ini:
+        return ScriptDirectory.from_config(AlembicConfig(ini)).get_current_head()
+
+
+def load_config(config_file: Path, **overrides) -> Config:
+    """The settings of ``config_file`` (an nbgrader_config.py) with dotted ``overrides`` applied.
+
+    ``load_config(path, **{"CourseDirectory.root": "/tmp/x"})``.
+    """
+    loader = PyFileConfigLoader(config_file.name, path=str(config_file.parent))
+    config = loader.load_config()
+    for dotted, value in overrides.items():
+        section, name = dotted.split(".")
+        setattr(config[section], name, value)
+    return config
+
+
+def make_api(config: Config, log_level: int = logging.WARNING,
+             figures: bool = True) -> NbGraderAPI:
+    """nbgrader's in-process API on ``config``; ``figures=False`` makes the kernels skip drawing
+    matplotlib figures (no PNG in the outputs; grades never depend on them, and drawing is
+    most of a plotting cell's time)."""
+    quiet_nbgrader()
+    config = copy.deepcopy(config)
+    config.NbGraderAPI.log_level = log_level
+    if not figures:
+        config.Execute.extra_arguments = ["--InlineBackend.figure_formats=set()"]
+    return NbGraderAPI(config=config)
+
+
+def check(result: dict, what: str) -> None:
+    """Raise GradingError with the tail of nbgrader's log when an API call failed."""
+    if not result.get("success"):
+        details = (result.get("log") or "") + (result.get("error") or "")
+        tail = "\n".join(details.strip().splitlines()[-15:])
+        raise GradingError(f"nbgrader could not {what}:\n{tail}")
+
+
+def generate_assignment(api: NbGraderAPI, assignment: str) -> None:
+    check(api.generate_assignment(assignment, force=True), f"generate assignment {assignment!r}")
+
+
+def strip_hidden_region(source: str) -> tuple[str, bool]:
+    """``source`` with every hidden-test region replaced by one placeholder comment."""
+    kept, inside, found = [], False, False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line:
+            inside, found = True, True
+            kept.append(re.match(r"\s*", line).group(0) + HIDDEN_PLACEHOLDER)
+        elif END_HIDDEN in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept), found
+
+
+def hidden_lines(sources) -> set[str]:
+    """The stripped lines inside hidden-test regions of ``sources`` (used to spot quotes of them)."""
+    lines, inside = set(), False
+    for source in sources:
+        for line in source.split("\n"):
+            if BEGIN_HIDDEN in line:
+                inside = True
+            elif END_HIDDEN in line:
+                inside = False
+            elif inside and len(line.strip()) >= 8:
+                lines.add(line.strip())
+    return lines
+
+
+def hidden_code_lines(nb: NotebookNode) -> set[str]:
+    """Hidden-test lines that feedback and releases must never show: code lines only (a failing
+    check's own message is meant for the learner) that occur nowhere outside a hidden region."""
+    public = set()
+    for cell in nb.cells:
+        visible, _ = strip_hidden_region(cell.source)
+        public |= {line.strip() for line in visible.split("\n")}
+    return {line for line in hidden_lines(cell.source for cell in nb.cells)
+            if line not in public and not re.match(r"""^([rRbBfFuU]{0,2}["']|#|[)\]}])""", line)}
+
+
+def quoted_lines(text: str, secret: set[str]) -> list[str]:
+    """The lines of ``secret`` that ``text`` shows as whole lines (traceback gutters ignored)."""
+    shown = set()
+    for line in text.split("\n"):
+        shown.add(line.strip())
+        shown.add(GUTTER.sub("", line).strip())
+    return sorted(secret & shown)
+
+
+class ScrubHiddenTests(NbGraderPreprocessor):
+    """Remove hidden tests from an autograded notebook before it becomes learner feedback.
+
+    nbgrader restores each grade cell from the gradebook, hidden region included, and its feedback
+    HTML shows that source (nbgrader issue #917); IPython tracebacks quote the lines around the
+    failing one too. Hidden regions become one comment line, and every traceback that comes from
+    a cell with hidden tests, or quotes one of their lines, is cut down to its last line
+    (``AssertionError: <the check's message>``).
+    """
+
+    note = Unicode("(traceback hidden: it quotes hidden tests)").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        secret = hidden_lines(cell.source for cell in nb.cells)
+        for cell in nb.cells:
+            cell.source, had_hidden = strip_hidden_region(cell.source)
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error" and (
+                    had_hidden or _quotes(output.get("traceback", []), secret)
+                ):
+                    last = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+                    output.traceback = [last, self.note]
+        return nb, resources
+
+
+def _quotes(traceback: list[str], secret: set[str]) -> bool:
+    text = ANSI.sub("", "\n".join(traceback))
+    return any(line in text for line in secret)

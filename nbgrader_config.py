@@ -1,0 +1,51 @@
+"""nbgrader configuration for the course.
+
+Source notebooks live in ``solutions/NN_topic/`` and the generated student versions in
+``notebooks/NN_topic/``; every folder ``solutions/NN_*/`` is one assignment, named like its folder
+(nbgrader finds them there, and so does ``python -m course_lib.grading``, which reads this file).
+
+Run the instructor's tools through ``make release`` / ``make grade`` (see the README): they run
+nbgrader in a scratch or course folder outside the checkout, so no ``gradebook.db`` lands here.
+Plain ``nbgrader`` commands run in this folder also work with these settings.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (traitlets injects get_config into config files)
+
+# Paths: the repository is the course root; generated files never depend on the current folder.
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+# Files that never travel from solutions/ into a release or into a student's grading folder.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+
+# Per-cell time limit while autograding. A whole notebook must run in 30 s on Binder's one CPU
+# (DESIGN.md), so no correct cell comes near 60 s even on a busy grading machine, while an
+# infinite loop costs at most one minute per cell before nbgrader interrupts it and moves on.
+c.ExecutePreprocessor.timeout = 60
+c.ExecutePreprocessor.interrupt_on_timeout = True
+
+# A test cell a learner deleted is put back and graded instead of waiting for a manual grade.
+c.OverwriteCells.add_missing_cells = True
+
+# What replaces a solution region in notebooks/, and the markers the authors write.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+
+# Generation is deterministic: outputs and execution counts are stripped (nbgrader's defaults),
+# and the release is written with nbformat's sorted keys; a test regenerates notebooks/ and
+# compares byte for byte.
+c.ClearOutput.remove_metadata_fields = ["collapsed", "scrolled", "execution", "ExecuteTime"]
+
+# Feedback for learners: nbgrader's HTML shows the hidden tests (nbgrader issue #917), so the
+# grade cells' hidden regions and the tracebacks that quote them are scrubbed first.
+c.GenerateFeedback.preprocessors = [
+    "course_lib._grading_nbgrader.ScrubHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
