@@ -36,6 +36,7 @@ grade: $(STAMP)
 bench: $(STAMP)
 	-$(PY) -m pip install --quiet torch==2.13.0 || echo "torch not installed: the PyTorch column is skipped"
 	$(PY) benchmarks/bench_cpu.py
+	$(PY) benchmarks/bench_widgets.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,595 @@
+"""Machinery shared by the live widgets of ``course_lib.widgets``.
+
+- ``headless()``: true under ``COURSE_HEADLESS=1`` or nbgrader's ``NBGRADER_EXECUTION``.
+- ``LiveFigure``: a matplotlib figure on an ipympl canvas whose moving parts are redrawn in place
+  (restore the cached background, draw the animated artists, send the changed pixels), with a
+  full redraw only when axes limits change.
+- ``LiveWidget``: the play / pause / step / reset clock, the status line, and the scope that runs
+  the learner's functions (``functions=`` or an enclosing ``course_lib.using``) with every
+  failure reported in one sentence instead of an exception inside a callback.
+- ``l2_penalty`` (CONVENTIONS.md: ``λ Σ W²`` over weight matrices, gradient ``2λW``), the
+  small network builder and the mini-batch epoch the playground-like widgets train with.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import sys
+import time
+import warnings
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import layers, optim, overrides
+from .backend import to_device, to_numpy
+
+HEADLESS_VARIABLES = ("COURSE_HEADLESS", "NBGRADER_EXECUTION")
+
+
+def headless() -> bool:
+    """True when notebooks run without a browser: ``COURSE_HEADLESS`` set to anything but
+    ``0``/``false``, or ``NBGRADER_EXECUTION`` set (nbgrader's autograde and validate)."""
+    flag = os.environ.get("COURSE_HEADLESS", "").strip().lower()
+    return flag not in ("", "0", "false", "no") or "NBGRADER_EXECUTION" in os.environ
+
+
+# --- L2 -------------------------------------------------------------------------------------
+
+
+def l2_penalty(W, lam: float):
+    """L2 penalty of one weight matrix and its gradient: ``(λ Σ W², 2λW)`` (CONVENTIONS.md).
+
+    W: (D, M) -> (scalar, (D, M)). Biases are not penalised: pass weight matrices only."""
+    return lam * float((W * W).sum()), 2.0 * lam * W
+
+
+def _l2_reference(W, lam):
+    return l2_penalty(W, lam)
+
+
+# --- the learner's functions ----------------------------------------------------------------
+
+# Names a widget accepts beyond course_lib's overridable ones, with their reference.
+EXTRA_FUNCTIONS = {"l2_penalty": _l2_reference}
+
+
+def prepare_functions(functions: dict | None, extra: dict | None = None) -> dict:
+    """``{name: checked learner function}`` from the overrides active now (an enclosing
+    ``course_lib.using``) and ``functions``; each is checked on its first call, once for the
+    widget's whole life, so a failing one is reported once and the reference takes over."""
+    merged = dict(overrides.active())
+    merged.update({k: v for k, v in (functions or {}).items() if v is not None})
+    known = {**EXTRA_FUNCTIONS, **(extra or {})}
+    checked = {}
+    for name, fn in merged.items():
+        if not callable(fn):
+            raise TypeError(f"functions[{name!r}] must be a function, got {type(fn).__name__}.")
+        ref = known[name] if name in known else overrides.reference(name)  # KeyError on a typo
+        checked[name] = overrides.fallback(fn, ref, name)
+    return checked
+
+
+# --- a figure redrawn in place --------------------------------------------------------------
+
+
+def new_canvas_figure(figsize, dpi: int = 80) -> Figure:
+    """A Figure on its own ipympl canvas (not registered with pyplot, so it is shown once, where
+    the widget is displayed, whatever ``%matplotlib`` backend the notebook uses)."""
+    fig = Figure(figsize=figsize, dpi=dpi)
+    try:
+        _import_ipympl_quietly()
+        from ipympl.backend_nbagg import Canvas, FigureManager
+    except ImportError:  # ipympl is a course dependency; plain Agg keeps tests and scripts working
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+        return fig
+    canvas = Canvas(fig)
+    with warnings.catch_warnings():
+        # ipympl 0.10's toolbar passes its canvas on to traitlets, which warns on every figure
+        warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
+        FigureManager(canvas, 0)
+    canvas.toolbar_visible = False
+    canvas.header_visible = False
+    canvas.footer_visible = False
+    canvas.resizable = False
+    return fig
+
+
+def _import_ipympl_quietly():
+    """Import ipympl without switching the notebook's matplotlib backend.
+
+    ``ipympl/__init__.py`` calls ``matplotlib.use("module://ipympl...")`` when matplotlib is
+    already imported, which would turn every later ``plt.plot`` of the notebook into an ipympl
+    widget (and close open pyplot figures). The package's ``__init__`` needs nothing else from
+    matplotlib, so it is imported with matplotlib hidden for that moment."""
+    if "ipympl" in sys.modules:
+        return
+    hidden = sys.modules.pop("matplotlib", None)
+    try:
+        import ipympl  # noqa: F401
+    finally:
+        if hidden is not None:
+            sys.modules["matplotlib"] = hidden
+
+
+class LiveFigure:
+    """A figure whose ``animated`` artists are redrawn over a cached background.
+
+    ``refresh()`` restores the background, draws the animated artists and sends only that
+    (``canvas.blit``); ``refresh(full=True)`` asks for a whole redraw, needed after axes limits
+    or ticks change. Every full draw re-caches the background (``draw_event``)."""
+
+    def __init__(self, figsize, dpi: int = 80):
+        self.figure = new_canvas_figure(figsize, dpi)
+        self.canvas = self.figure.canvas
+        self.animated: list = []
+        self._background = None
+        self.full_draws = 0
+        self.blits = 0
+        self.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def animate(self, artist):
+        """Mark ``artist`` as moving: it is drawn over the background on every refresh."""
+        artist.set_animated(True)
+        self.animated.append(artist)
+        return artist
+
+    _saving = False
+
+    def _on_draw(self, event):
+        if self._saving:
+            return
+        self.full_draws += 1
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_animated()
+
+    def _draw_animated(self):
+        for artist in self.animated:
+            if artist.get_visible():
+                self.figure.draw_artist(artist)
+
+    def refresh(self, full: bool = False):
+        """Show the artists' new data: in place when possible, else a full redraw."""
+        if full or self._background is None:
+            self._background = None
+            self.canvas.draw_idle()  # the browser asks for the frame when it is ready
+            return
+        self.canvas.restore_region(self._background)
+        self._draw_animated()
+        self.blits += 1
+        self.canvas.blit(self.figure.bbox)
+
+    def render(self):
+        """Draw the whole figure now with Agg (what the browser's first frame costs)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg.draw(self.canvas)
+
+    def png(self) -> bytes:
+        """The figure with every artist, as PNG bytes (for saving a snapshot)."""
+        import io
+
+        self._saving = True
+        for artist in self.animated:
+            artist.set_animated(False)
+        try:
+            with io.BytesIO() as buffer:
+                self.figure.savefig(buffer, format="png")
+                return buffer.getvalue()
+        finally:
+            for artist in self.animated:
+                artist.set_animated(True)
+            self._saving = False
+
+
+def log_limits(values, current, floor=1e-4):
+    """Log-axis limits that contain ``values``, changed only in whole steps of ×√10 so the
+    axes (and the full redraw they need) change rarely."""
+    finite = [v for v in values if math.isfinite(v) and v > 0]
+    if not finite:
+        return current
+    lo, hi = max(min(finite), floor), max(finite)
+    new_lo, new_hi = current
+    if lo < new_lo * 1.05:
+        new_lo = 10 ** (math.floor(math.log10(lo) * 2 - 0.5) / 2)
+    if hi > new_hi / 1.05:
+        new_hi = 10 ** (math.ceil(math.log10(hi) * 2 + 0.5) / 2)
+    return new_lo, new_hi
+
+
+def epoch_limit(epochs: int, current: float, minimum: int = 50) -> float:
+    """An x limit for curves against epochs that doubles when the curve reaches it."""
+    limit = max(current, minimum)
+    while epochs >= limit:
+        limit *= 2
+    return limit
+
+
+def thin(x, max_points: int = 600):
+    """Every k-th point of a long curve (a line of 10⁴ points costs more to draw than it shows)."""
+    x = np.asarray(x)
+    step = max(1, math.ceil(len(x) / max_points))
+    return x[::step] if step > 1 else x
+
+
+# --- the widget skeleton --------------------------------------------------------------------
+
+_STATUS_COLOURS = {"info": "#444", "warning": "#8a5a00", "error": "#b00020"}
+
+
+class LiveWidget:
+    """Play / pause / step / reset, a status line, and guarded calls into the learner's code.
+
+    Subclasses implement ``_advance(n)`` (train or step ``n`` units, return how many were
+    done), ``_frame()`` (one clock tick: a short chunk of work), ``_redraw()``, ``_reset()``
+    and ``_build_ui()``. The clock is an ipywidgets ``Play``: it ticks in the browser, so
+    pausing stops the next tick at once, and it never ticks without a browser (headless)."""
+
+    unit = "step"
+    frame_budget = 0.035  # seconds of work per clock tick, so the kernel keeps answering
+
+    def __init__(self, functions: dict | None = None, interval: int = 100, extra=None):
+        self.functions = prepare_functions(functions, extra)
+        # names course_lib cannot override (l2_penalty, a notebook's gradient_descent_step):
+        # the widget calls these itself
+        self.own_functions = {k for k in self.functions if k in EXTRA_FUNCTIONS}
+        self.headless = headless()
+        self.notes: list[str] = []  # one sentence per problem met (overrides, errors)
+        self.error: str | None = None
+        self.frames = 0
+        self.clock = W.Play(value=0, min=0, max=10**9, step=1, interval=int(interval),
+                            show_repeat=False, description="",
+                            layout=W.Layout(width="auto"), tooltip="play / pause")
+        self.clock.observe(self._on_tick, names="value")
+        self.step_button = W.Button(description="Step", tooltip=f"one {self.unit}",
+                                    layout=W.Layout(width="70px"))
+        self.reset_button = W.Button(description="Reset", layout=W.Layout(width="70px"))
+        self.step_button.on_click(lambda _: self.step(self.step_size))
+        self.reset_button.on_click(lambda _: self.reset())
+        self.counter = W.HTML(layout=W.Layout(min_width="150px"))
+        self.status_line = W.HTML(layout=W.Layout(width="100%"))
+        self.controls: dict[str, W.Widget] = {}
+        self.step_size = 1
+        self.ui: W.Box | None = None
+
+    # -- what notebooks and tests call ------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self):  # older IPython front ends
+        from IPython.display import display
+
+        display(self.ui)
+
+    @property
+    def playing(self) -> bool:
+        return bool(self.clock.playing)
+
+    def play(self):
+        """Start the clock (in a browser it ticks every ``interval`` ms; headless it never does)."""
+        self.clock.playing = True
+        return self
+
+    def pause(self):
+        self.clock.playing = False
+        return self
+
+    def tick(self):
+        """What one tick of the clock does: one frame of work, only while playing."""
+        if self.playing:
+            self.clock.value = self.clock.value + 1
+        return self
+
+    def step(self, n: int = 1):
+        """Advance ``n`` units (epochs or optimizer steps) from Python, then redraw once."""
+        n = int(n)
+        if n < 1:
+            raise ValueError(f"step needs a whole number of at least 1, got {n}.")
+        self._guarded(self._advance, n)
+        self._guarded(self._redraw)
+        return self
+
+    def reset(self):
+        """Back to the start (new initial state, empty curves); keeps the settings."""
+        self.error = None
+        self._guarded(self._reset)
+        self._guarded(self._redraw, True)
+        return self
+
+    def set(self, **values):
+        """Set controls by name, exactly as if moved in the browser: ``w.set(lr=0.1)``."""
+        unknown = [k for k in values if k not in self.controls]
+        if unknown:
+            raise KeyError(f"no control called {', '.join(map(repr, unknown))}; "
+                           f"the controls are {', '.join(self.controls)}.")
+        for name, value in values.items():
+            self._set_control(self.controls[name], value)
+        return self
+
+    @staticmethod
+    def _set_control(control, value):
+        if isinstance(control, W.SelectionSlider | W.Dropdown | W.ToggleButtons):
+            labels = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            if value not in labels and isinstance(control, W.SelectionSlider):
+                options = sorted({*labels, float(value)})
+                control.options = [(f"{o:g}", o) for o in options]
+        control.value = value
+
+    def _add_own_function(self, fn, reference, default_name):
+        """Check a learner's function that only this widget calls; returns the checked one."""
+        name = getattr(fn, "__name__", default_name)
+        if name == "<lambda>":
+            name = default_name
+        checked = overrides.fallback(fn, reference, name)
+        self.functions[name] = checked
+        self.own_functions.add(name)
+        return checked
+
+    @property
+    def status(self) -> str:
+        """The status line as plain text."""
+        return self._status_text
+
+    # -- machinery --------------------------------------------------------------------------
+
+    def _on_tick(self, change):
+        if change["new"] <= change["old"] or not self.clock.playing or self.error:
+            return  # the stop button rewinds the clock: that is a pause, not a frame
+        self.frames += 1
+        self._guarded(self._frame)
+
+    def _guarded(self, fn, *args):
+        """Run ``fn`` inside the learner's scope; a failure becomes one sentence in the status
+        line (and pauses the clock), never an exception inside a widget callback."""
+        seen = len(overrides.messages)
+        scoped = {k: f for k, f in self.functions.items() if k not in self.own_functions}
+        try:
+            with overrides.using(**scoped):
+                return fn(*args)
+        except Exception as err:  # the learner's code can fail in any way: say so plainly
+            self.pause()
+            self.error = sentence(err)
+            return None
+        finally:
+            for message in overrides.messages[seen:]:
+                if message not in self.notes:
+                    self.notes.append(message)
+            self._show_status()
+
+    def _show_status(self):
+        parts, kind = [], "info"
+        if self.error:
+            parts.append(f"Stopped: {self.error}")
+            kind = "error"
+        if self.notes:
+            parts.extend(self.notes)
+            kind = "error" if self.error else "warning"
+        if not parts:
+            mine = [n for n, f in self.functions.items() if not getattr(f, "failed", False)]
+            parts.append(("Running your " + ", ".join(mine) + ".") if mine else
+                         "Running course_lib's reference functions.")
+        self._status_text = " ".join(parts)
+        colour = _STATUS_COLOURS[kind]
+        self.status_line.value = (f'<span class="course-status" style="color:{colour}">'
+                                  f"{html.escape(self._status_text)}</span>")
+
+    _status_text = ""
+
+    def _transport(self):
+        return W.HBox([self.clock, self.step_button, self.reset_button, self.counter],
+                      layout=W.Layout(align_items="center"))
+
+    # subclass hooks
+    def _advance(self, n: int) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _frame(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _redraw(self, full: bool = False):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _reset(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def sentence(err: Exception) -> str:
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    text = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    return text if text.endswith(".") else text + "."
+
+
+def nice_values(low: float, high: float, include=()) -> list[float]:
+    """1, 2, 3, 5 × powers of ten from ``low`` to ``high`` (plus ``include``): the stops of a
+    logarithmic slider whose values stay exactly what they say (0.5, not 0.501)."""
+    values = {float(f"{m}e{e}") for e in range(math.floor(math.log10(low)) - 1,
+                                               math.ceil(math.log10(high)) + 1)
+              for m in (1, 2, 3, 5)}
+    values = {v for v in values if low * (1 - 1e-9) <= v <= high * (1 + 1e-9)}
+    return sorted(values | {float(v) for v in include})
+
+
+def log_slider(value: float, low: float, high: float, description: str, width="280px",
+               description_width="90px", include=()):
+    """A slider over ``nice_values(low, high)`` (a browser never rounds its value)."""
+    options = nice_values(low, high, (value, *include))
+    return W.SelectionSlider(options=[(f"{v:g}", v) for v in options], value=float(value),
+                             description=description,
+                             **slider_style(width, description_width))
+
+
+def slider_style(width="220px", description_width="90px"):
+    return dict(layout=W.Layout(width=width), style={"description_width": description_width})
+
+
+# --- networks and one epoch -----------------------------------------------------------------
+
+OPTIMIZERS = {
+    "SGD": optim.SGD,
+    "momentum": optim.Momentum,
+    "AdaGrad": optim.AdaGrad,
+    "RMSProp": optim.RMSProp,
+    "Adam": optim.Adam,
+}
+
+
+def build_network(sizes, activation="tanh", batchnorm=False, dropout=0.0, seed=0,
+                  output="sigmoid", capture=False):
+    """Linear → [BatchNorm1d] → activation → Dropout for each hidden layer, then Linear and
+    ``output``. Dropout layers are always there (rate 0 is the identity) so the rate can change
+    while training. Xavier initialisation for sigmoid/tanh, He for the ReLU family."""
+    rng = np.random.default_rng(seed)
+    drop_rng = np.random.default_rng(seed + 1)
+    init = "xavier" if activation in ("sigmoid", "tanh") else "he"
+    stack: list[layers.Module] = []
+    last = len(sizes) - 2
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
+        stack.append(layers.Linear(fan_in, fan_out, init=init, rng=rng))
+        if i < last:
+            if batchnorm:
+                stack.append(layers.BatchNorm1d(fan_out))
+            stack.append(layers.ACTIVATIONS[activation]())
+            stack.append(layers.Dropout(dropout, rng=drop_rng))
+    if output:
+        stack.append(layers.ACTIVATIONS[output]())
+    return layers.Sequential(*stack)
+
+
+def batch_bounds(N: int, batch_size: int, min_last: int = 1):
+    """``[(start, stop), ...]`` covering 0..N; a last batch smaller than ``min_last`` joins the one
+    before (batch norm cannot take a batch of one)."""
+    batch_size = max(1, min(int(batch_size), N))
+    starts = list(range(0, N, batch_size))
+    if len(starts) > 1 and N - starts[-1] < min_last:
+        starts.pop()
+    return list(zip(starts, starts[1:] + [N], strict=True))
+
+
+class Trainer:
+    """One model, its optimizer and data: ``epoch()`` runs one pass of shuffled mini-batches
+    (binary cross-entropy on a sigmoid output, optional L2) with whatever functions are in scope."""
+
+    def __init__(self, model, optimizer="SGD", lr=0.1, batch_size=16, l2=0.0, seed=0):
+        self.model = model
+        self.rng = np.random.default_rng(seed)
+        self.batch_size, self.l2 = batch_size, l2
+        self.l2_fn = l2_penalty  # a widget puts the learner's (checked) l2_penalty here
+        self.set_optimizer(optimizer, lr)
+        self.has_batchnorm = any(isinstance(l, layers.BatchNorm1d) for l in leaves(model))
+        self.weights = [l.W for l in leaves(model) if isinstance(l, layers.Linear)]
+
+    def set_optimizer(self, name, lr):
+        if name not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}.")
+        self.optimizer_name = name
+        self.optimizer = OPTIMIZERS[name](self.model.parameters(), lr=lr)
+
+    @property
+    def lr(self):
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.optimizer.lr = float(value)
+
+    def epoch(self, X, y, capture=None):
+        """One epoch; returns the mean training loss (the data loss, without the L2 term).
+        ``capture``: a list that receives each hidden activation of every batch."""
+        model, opt = self.model, self.optimizer
+        loss_fn = overrides.get("binary_cross_entropy")
+        l2_fn = self.l2_fn
+        N = X.shape[0]
+        order = self.rng.permutation(N)
+        total = 0.0
+        model.train()
+        for start, stop in batch_bounds(N, self.batch_size, 2 if self.has_batchnorm else 1):
+            idx = order[start:stop]
+            Xb, yb = X[idx], y[idx]
+            opt.zero_grad()
+            if capture is None:
+                p = model.forward(Xb)
+            else:
+                p = forward_capturing(model, Xb, capture)
+            value, grad = loss_fn(p, yb)
+            model.backward(grad)
+            if self.l2:
+                for Wp in self.weights:
+                    _, dW = l2_fn(Wp.data, self.l2)
+                    Wp.grad = Wp.grad + dW
+            opt.step()
+            total += float(value) * (stop - start)
+        return total / N
+
+    def loss(self, X, y):
+        p = predict(self.model, X)
+        return float(overrides.get("binary_cross_entropy")(p, y)[0]), p
+
+
+def leaves(model):
+    """The layers of a (possibly nested) Sequential, in order."""
+    out = []
+    for layer in getattr(model, "layers", [model]):
+        out.extend(leaves(layer) if hasattr(layer, "layers") else [layer])
+    return out
+
+
+def forward_capturing(model, X, capture: list):
+    """``model.forward(X)`` that appends each hidden activation's output to ``capture``."""
+    activation_types = tuple(c for c in set(layers.ACTIVATIONS.values()) if c is not layers.Identity)
+    stack = leaves(model)
+    last_activation = max((i for i, l in enumerate(stack) if isinstance(l, activation_types)),
+                          default=-1)
+    out = X
+    for i, layer in enumerate(stack):
+        out = layer.forward(out)
+        if isinstance(layer, activation_types) and i != last_activation:
+            capture.append(out)
+    return out
+
+
+def predict(model, X):
+    """The model's output in eval mode (dropout off, batch norm on running statistics)."""
+    was_training = getattr(model, "training", True)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        return model.forward(X)
+    finally:
+        if hasattr(model, "train"):
+            model.train(was_training)
+
+
+def grid_points(X, resolution: int, margin: float = 0.25):
+    """A resolution² grid over the bounding box of X (plus ``margin`` of its size):
+    ``(extent (x0, x1, y0, y1), points (resolution², 2))``."""
+    X = to_numpy(X)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = (hi - lo) * margin + 0.1
+    lo, hi = lo - pad, hi + pad
+    xs = np.linspace(lo[0], hi[0], resolution)
+    ys = np.linspace(lo[1], hi[1], resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    return (lo[0], hi[0], lo[1], hi[1]), np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def probabilities(model, points, resolution):
+    """Class-1 probability of the model on the grid, as a (resolution, resolution) NumPy image."""
+    out = to_numpy(predict(model, to_device(points)))
+    return out.reshape(resolution, resolution)
+
+
+def timed_chunk(work, budget: float, max_units: int):
+    """Call ``work()`` (one unit) until ``budget`` seconds pass or ``max_units`` are done, at least
+    once; returns how many ran. ``work`` returns False to stop early."""
+    start, done = time.perf_counter(), 0
+    while done < max_units:
+        done += 1
+        if work() is False or time.perf_counter() - start >= budget:
+            break
+    return done

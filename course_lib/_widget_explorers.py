@@ -1,0 +1,440 @@
+"""The learning-rate explorer (notebook 04) and the optimizer race (notebook 06).
+
+Both step a point down a small 2-D (or 1-D) cost with the update rules in scope, so the
+learner's ``sgd_update`` / ``momentum_update`` / ... (or a ``gradient_descent_step`` of their
+own) draw the paths.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as W
+import numpy as np
+
+from . import overrides
+from ._widget_base import LiveFigure, LiveWidget, epoch_limit, log_slider, slider_style
+
+# --- learning-rate explorer -----------------------------------------------------------------
+
+# J(w) = (w − 2)²/20 in 1-D and f(x, y) = x²/40 + y²/20 in 2-D: gradient descent multiplies the
+# distance to the minimum by |1 − α c| per step (c = 1/10; 1/20 and 1/10), so seed 003's
+# α = 0.5 is slow, 5 is fast, 5·10⁻¹⁰ barely moves and 50 diverges; 15 oscillates.
+COSTS = {
+    1: dict(cost=lambda w: (w[0] - 2.0) ** 2 / 20, grad=lambda w: np.array([(w[0] - 2.0) / 10]),
+            minimum=np.array([2.0]), start=np.array([-8.0]), xlim=(-14.0, 18.0), ylim=(0.0, 13.0),
+            formula="J(w) = (w − 2)² / 20"),
+    2: dict(cost=lambda w: w[0] ** 2 / 40 + w[1] ** 2 / 20,
+            grad=lambda w: np.array([w[0] / 20, w[1] / 10]),
+            minimum=np.array([0.0, 0.0]), start=np.array([-8.0, 4.0]), xlim=(-10.0, 10.0),
+            ylim=(-6.0, 6.0), formula="f(x, y) = x² / 40 + y² / 20"),
+}
+PRESETS = {"0.5": 0.5, "5": 5.0, "5e-10": 5e-10, "50": 50.0, "15": 15.0}
+PRESET_NOTES = {"0.5": "slow", "5": "fast", "5e-10": "crawls", "50": "diverges",
+                "15": "oscillates"}
+
+
+def _gd_step_reference(w, dw, lr):
+    return w - lr * dw
+
+
+def describe_path(path, minimum) -> tuple[str, float]:
+    """Classify a descent path: ``("slow" | "fast" | "oscillating" | "diverging", rate)`` where
+    rate is the mean factor by which the distance to the minimum changes per step."""
+    path = np.asarray(path, dtype=float)
+    if len(path) < 2:
+        return "not started", 1.0
+    d = np.linalg.norm(path - minimum, axis=1)
+    if not np.isfinite(d[-1]) or d[-1] > d[0] * (1 + 1e-12):
+        last = d[np.isfinite(d)]
+        rate = (last[-1] / last[0]) ** (1 / (len(last) - 1)) if len(last) > 1 else math.inf
+        return "diverging", float(rate)
+    rate = float((d[-1] / d[0]) ** (1 / (len(d) - 1))) if d[0] > 0 else 0.0
+    offsets = path - minimum
+    flips = (np.sign(offsets[1:]) * np.sign(offsets[:-1]) < 0).sum(axis=0)
+    if flips.max() >= 2:
+        return "oscillating", rate
+    return ("fast" if rate < 0.8 else "slow"), rate
+
+
+class LearningRateExplorer(LiveWidget):
+    """Gradient descent on a 1-D or 2-D quadratic cost with a learning-rate slider.
+
+    ``LearningRateExplorer(lr=0.5, dims=1, steps=20, step_fn=gradient_descent_step)``: the
+    preset buttons set seed 003's α = 0.5 (slow), 5 (fast), 5·10⁻¹⁰ (crawls) and 50 (diverges),
+    and 15 (oscillates). ``step_fn(w, dw, lr) -> new w`` is the learner's update (checked on its
+    first call; without it ``sgd_update`` in scope is used). ``step(n)`` takes n more steps;
+    ``path``, ``costs`` and ``verdict`` describe what is drawn; ``set(lr=50, dims=2)``."""
+
+    unit = "step"
+    max_steps = 100
+
+    def __init__(self, lr: float = 0.5, *, dims: int = 1, steps: int = 20, step_fn=None,
+                 functions: dict | None = None, interval: int = 150, figsize=(8.4, 3.4)):
+        if dims not in COSTS:
+            raise ValueError(f"dims must be 1 or 2, got {dims!r}.")
+        super().__init__(functions, interval)
+        self.step_fn = None
+        if step_fn is not None:
+            self.step_fn = self._add_own_function(step_fn, _gd_step_reference, "step_fn")
+        s = slider_style
+        c = self.controls
+        c["lr"] = log_slider(lr, 1e-10, 100, "learning rate α", "420px", "110px",
+                             include=PRESETS.values())
+        c["dims"] = W.ToggleButtons(options=[("1-D", 1), ("2-D", 2)], value=dims,
+                                    description="cost", style={"button_width": "50px",
+                                                               "description_width": "40px"})
+        c["steps"] = W.IntSlider(value=min(int(steps), self.max_steps), min=0, max=self.max_steps,
+                                 description="steps", **s("300px", "50px"))
+        self.preset_buttons = []
+        for label, value in PRESETS.items():
+            button = W.Button(description=f"α = {label}", tooltip=PRESET_NOTES[label],
+                              layout=W.Layout(width="90px"))
+            button.on_click(lambda _, v=value: self.set(lr=v))
+            self.preset_buttons.append(button)
+        c["lr"].observe(lambda _: self._guarded(self._redraw), names="value")
+        c["steps"].observe(lambda _: self._guarded(self._redraw), names="value")
+        c["dims"].observe(lambda _: self._guarded(self._redraw, True), names="value")
+        self._make_figure(figsize)
+        self._guarded(self._redraw, True)
+        self.ui = W.VBox([
+            W.HBox([c["lr"], c["dims"]], layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([W.Label("seed 003:"), *self.preset_buttons],
+                   layout=W.Layout(flex_flow="row wrap", align_items="center")),
+            W.HBox([self._transport(), c["steps"]], layout=W.Layout(flex_flow="row wrap")),
+            self.live.canvas, self.status_line])
+        self.ui.add_class("course-widget")
+        self.ui.add_class("course-lr-explorer")
+
+    # -- figure -----------------------------------------------------------------------------
+
+    def _make_figure(self, figsize):
+        self.live = LiveFigure(figsize)
+        fig = self.live.figure
+        self.figure = fig
+        ax = fig.add_axes((0.07, 0.14, 0.42, 0.76))
+        ax_c = fig.add_axes((0.61, 0.14, 0.37, 0.76))
+        self.axes = {"cost": ax, "curve": ax_c}
+        one = COSTS[1]
+        w = np.linspace(*one["xlim"], 300)
+        (self._curve_1d,) = ax.plot(w, [one["cost"]([v]) for v in w], color="0.3", lw=1.2)
+        two = COSTS[2]
+        xs, ys = np.linspace(*two["xlim"], 120), np.linspace(*two["ylim"], 120)
+        xx, yy = np.meshgrid(xs, ys)
+        zz = two["cost"]([xx, yy])
+        self._contour_2d = ax.contour(xx, yy, zz, levels=np.geomspace(0.01, 3, 9), colors="0.6",
+                                      linewidths=0.8)
+        (path,) = ax.plot([], [], "o-", color="C3", ms=4, lw=1.2)
+        (head,) = ax.plot([], [], "o", color="C3", ms=8, mec="k")
+        (costs,) = ax_c.plot([], [], "o-", color="C3", ms=3, lw=1.2)
+        ax_c.set_yscale("log")
+        ax_c.set_xlabel("step", labelpad=1)
+        ax_c.set_ylabel("cost", labelpad=1)
+        self.artists = {"path": path, "head": head, "costs": costs}
+        for artist in self.artists.values():
+            self.live.animate(artist)
+        self._limits = None
+
+    # -- the descent ------------------------------------------------------------------------
+
+    @property
+    def dims(self) -> int:
+        return self.controls["dims"].value
+
+    def _update(self, w, g, lr):
+        if self.step_fn is not None:
+            return np.asarray(self.step_fn(w, g, lr), dtype=float).reshape(w.shape)
+        new_w, _ = overrides.get("sgd_update")(w, g, {}, lr)
+        return np.asarray(new_w, dtype=float)
+
+    def _compute(self):
+        cost = COSTS[self.dims]
+        lr, steps = float(self.controls["lr"].value), self.controls["steps"].value
+        w = cost["start"].copy()
+        path = [w]
+        for _ in range(steps):
+            w = self._update(w, cost["grad"](w), lr)
+            path.append(w)
+            if not np.all(np.isfinite(w)) or np.abs(w).max() > 1e12:
+                break  # far enough to call it diverged; further steps overflow
+        self.path = np.array(path)
+        self.costs = np.array([cost["cost"](p) for p in self.path])
+        self.verdict, self.rate = describe_path(self.path, cost["minimum"])
+
+    def _redraw(self, full: bool = False):
+        self._compute()
+        cost = COSTS[self.dims]
+        ax, ax_c = self.axes["cost"], self.axes["curve"]
+        one = self.dims == 1
+        limits = (self.dims, epoch_limit(len(self.path) - 1, 10, 10))
+        if full or limits != self._limits:
+            self._curve_1d.set_visible(one)
+            self._contour_2d.set_visible(not one)
+            ax.set_xlim(*cost["xlim"])
+            ax.set_ylim(*cost["ylim"])
+            ax.set_xlabel("w" if one else "x", labelpad=1)
+            ax.set_ylabel("J(w)" if one else "y", labelpad=1)
+            ax.set_title(cost["formula"], fontsize=10)
+            ax_c.set_xlim(0, limits[1])
+            ax_c.set_ylim(1e-8, 1e4)
+            self._limits = limits
+            full = True
+        if one:
+            xy = (self.path[:, 0], self.costs)
+        else:
+            xy = (self.path[:, 0], self.path[:, 1])
+        self.artists["path"].set_data(*xy)
+        self.artists["head"].set_data(xy[0][-1:], xy[1][-1:])
+        shown = np.clip(self.costs, 1e-12, 1e12)
+        self.artists["costs"].set_data(np.arange(len(shown)), shown)
+        self.counter.value = (f'<span class="course-epoch"><b>Step {len(self.path) - 1}</b>'
+                              f"</span> &nbsp; α = {self.controls['lr'].value:.3g}: "
+                              f"<b>{self.verdict}</b>{self._explain()}")
+        self.live.refresh(full)
+
+    def _explain(self):
+        if self.verdict == "not started":
+            return ""
+        if self.verdict == "diverging":
+            return " (each step overshoots further: the distance to the minimum grows)"
+        if self.verdict == "oscillating":
+            return f" (it jumps across the minimum; distance × {self.rate:.2g} per step)"
+        return f" (distance to the minimum × {self.rate:.4g} per step)"
+
+    def _advance(self, n):
+        c = self.controls["steps"]
+        c.value = min(c.value + n, self.max_steps)
+
+    def _frame(self):
+        if self.controls["steps"].value >= self.max_steps:
+            self.pause()
+            return
+        self._advance(1)
+
+    def _reset(self):
+        self.controls["steps"].value = 0
+
+    def state(self) -> dict:
+        return {"lr": self.controls["lr"].value, "dims": self.dims, "steps": len(self.path) - 1,
+                "path": self.path.copy(), "costs": self.costs.copy(), "verdict": self.verdict,
+                "rate": self.rate, "status": self.status, "playing": self.playing}
+
+
+# --- optimizer race -------------------------------------------------------------------------
+
+SURFACES = {
+    # a long narrow valley: steep across (y), shallow along (x)
+    "ravine": dict(f=lambda x, y: x**2 / 20 + y**2,
+                   grad=lambda p: np.array([p[0] / 10, 2 * p[1]]),
+                   start=(-8.0, 1.5), xlim=(-9.0, 9.0), ylim=(-2.5, 2.5), log=True,
+                   flim=(1e-8, 30.0), formula="f(x, y) = x²/20 + y²"),
+    # a saddle at the origin between minima at (0, ±1); the start sits almost on the ridge
+    "saddle": dict(f=lambda x, y: x**2 / 2 + y**4 / 4 - y**2 / 2,
+                   grad=lambda p: np.array([p[0], p[1] ** 3 - p[1]]),
+                   start=(-2.0, 0.01), xlim=(-2.5, 2.5), ylim=(-1.6, 1.6), log=False,
+                   flim=(-0.3, 2.2), formula="f(x, y) = x²/2 + y⁴/4 − y²/2"),
+}
+RULES = {"SGD": "sgd_update", "momentum": "momentum_update", "AdaGrad": "adagrad_update",
+         "RMSProp": "rmsprop_update", "Adam": "adam_update"}
+DEFAULT_LR = {
+    "ravine": {"SGD": 0.9, "momentum": 0.1, "AdaGrad": 1.0, "RMSProp": 0.1, "Adam": 0.3},
+    "saddle": {"SGD": 0.05, "momentum": 0.05, "AdaGrad": 0.5, "RMSProp": 0.05, "Adam": 0.05},
+}
+HYPER = {"gamma": ("momentum", 0.9, "γ (momentum)"), "rho": ("RMSProp", 0.9, "ρ (RMSProp)"),
+         "beta1": ("Adam", 0.9, "β₁ (Adam)"), "beta2": ("Adam", 0.999, "β₂ (Adam)")}
+
+
+class OptimizerRace(LiveWidget):
+    """SGD, momentum, AdaGrad, RMSProp and Adam stepping together on a ravine or a saddle.
+
+    ``OptimizerRace(surface="ravine", functions=dict(adam_update=my_adam))``: every optimizer
+    uses the update rule in scope, so the learner's own rules race. Sliders: one learning rate
+    per optimizer (``lr_SGD``, ``lr_Adam``, ...), ``gamma``, ``rho``, ``beta1``, ``beta2``;
+    changing one replays the race to the current step. Choosing a surface restores its default
+    learning rates. ``step(n)``; ``paths[name]`` lists the points visited; ``state()``."""
+
+    unit = "step"
+    max_steps = 400
+    steps_per_tick = 2
+
+    def __init__(self, surface: str = "ravine", *, optimizers=tuple(RULES), lr=None,
+                 functions: dict | None = None, interval: int = 100, figsize=(8.4, 3.6),
+                 **hyper):
+        if surface not in SURFACES:
+            raise ValueError(f"surface must be one of {', '.join(SURFACES)}, got {surface!r}.")
+        unknown = [o for o in optimizers if o not in RULES]
+        if unknown:
+            raise ValueError(f"unknown optimizer {unknown[0]!r}; choose from {', '.join(RULES)}.")
+        super().__init__(functions, interval)
+        self.names = list(optimizers)
+        s = slider_style
+        c = self.controls
+        c["surface"] = W.ToggleButtons(options=list(SURFACES), value=surface,
+                                       description="surface",
+                                       style={"button_width": "70px", "description_width": "55px"})
+        lrs = {**DEFAULT_LR[surface], **(lr or {})}
+        for name in self.names:
+            c[f"lr_{name}"] = log_slider(lrs[name], 1e-4, 10, f"η {name}", "270px", "95px",
+                                         include=[v[name] for v in DEFAULT_LR.values()])
+        for key, (owner, default, label) in HYPER.items():
+            if owner in self.names:
+                top = 0.9999 if key == "beta2" else 0.99
+                c[key] = W.FloatSlider(value=hyper.get(key, default), min=0.0, max=top,
+                                       step=0.0001 if key == "beta2" else 0.01,
+                                       readout_format=".4f" if key == "beta2" else ".2f",
+                                       description=label, **s("270px", "95px"))
+        self._quiet = False
+        for key, widget in c.items():
+            if key == "surface":
+                widget.observe(self._on_surface, names="value")
+            else:
+                widget.observe(self._on_hyper, names="value")
+        self._make_figure(figsize)
+        self._guarded(self._reset)
+        self._guarded(self._redraw, True)
+        sliders = [w for k, w in c.items() if k != "surface"]
+        self.ui = W.VBox([
+            c["surface"],
+            W.HBox(sliders, layout=W.Layout(flex_flow="row wrap")),
+            self._transport(), self.live.canvas, self.status_line])
+        self.ui.add_class("course-widget")
+        self.ui.add_class("course-optimizer-race")
+
+    # -- figure -----------------------------------------------------------------------------
+
+    def _make_figure(self, figsize):
+        self.live = LiveFigure(figsize)
+        fig = self.live.figure
+        self.figure = fig
+        ax = fig.add_axes((0.06, 0.13, 0.5, 0.78))
+        ax_f = fig.add_axes((0.65, 0.13, 0.33, 0.78))
+        self.axes = {"surface": ax, "value": ax_f}
+        self.artists = {}
+        for i, name in enumerate(self.names):
+            colour = f"C{i}"
+            (path,) = ax.plot([], [], "-", color=colour, lw=1.4)
+            (head,) = ax.plot([], [], "o", color=colour, ms=6, mec="k", label=name)
+            (curve,) = ax_f.plot([], [], "-", color=colour, lw=1.4)
+            self.artists[name] = {"path": path, "head": head, "value": curve}
+            for artist in (path, head, curve):
+                self.live.animate(artist)
+        ax_f.set_xlabel("step", labelpad=1)
+        ax_f.set_ylabel("f(x, y)", labelpad=1)
+        self._static = []
+        self._limits = None
+
+    def _draw_surface(self):
+        for artist in self._static:
+            artist.remove()
+        sf = SURFACES[self.surface]
+        ax = self.axes["surface"]
+        xs, ys = np.linspace(*sf["xlim"], 150), np.linspace(*sf["ylim"], 150)
+        xx, yy = np.meshgrid(xs, ys)
+        zz = sf["f"](xx, yy)
+        levels = (np.geomspace(0.005, zz.max(), 12) if sf["log"]
+                  else np.linspace(zz.min(), zz.max(), 16))
+        contour = ax.contour(xx, yy, zz, levels=levels, colors="0.65", linewidths=0.7)
+        (start,) = ax.plot(*sf["start"], "k*", ms=9)
+        self._static = [contour, start]
+        ax.set_xlim(*sf["xlim"])
+        ax.set_ylim(*sf["ylim"])
+        ax.set_title(sf["formula"], fontsize=10)
+        ax_f = self.axes["value"]
+        ax_f.set_yscale("log" if sf["log"] else "linear")
+        ax_f.set_ylim(*sf["flim"])
+        ax.legend(loc="lower right", fontsize=7, frameon=True, ncol=len(self.names))
+
+    # -- the race ---------------------------------------------------------------------------
+
+    @property
+    def surface(self) -> str:
+        return self.controls["surface"].value
+
+    def _hyper(self, name):
+        c = self.controls
+        hyper = {"lr": float(c[f"lr_{name}"].value)}
+        for key, (owner, _, _) in HYPER.items():
+            if owner == name:
+                hyper[key] = float(c[key].value)
+        return hyper
+
+    def _reset(self):
+        start = np.array(SURFACES[self.surface]["start"], dtype=float)
+        self.paths = {name: [start.copy()] for name in self.names}
+        self.states = {name: {} for name in self.names}
+        self.diverged = {name: False for name in self.names}
+        self.steps = 0
+
+    def _step_all(self):
+        grad = SURFACES[self.surface]["grad"]
+        for name in self.names:
+            if self.diverged[name]:
+                continue
+            w = self.paths[name][-1]
+            rule = overrides.get(RULES[name])
+            new_w, self.states[name] = rule(w.copy(), grad(w), self.states[name],
+                                            **self._hyper(name))
+            new_w = np.asarray(new_w, dtype=float).reshape(2)
+            self.paths[name].append(new_w)
+            if not np.all(np.isfinite(new_w)) or np.abs(new_w).max() > 1e6:
+                self.diverged[name] = True
+        self.steps += 1
+
+    def _advance(self, n):
+        for _ in range(min(n, self.max_steps - self.steps)):
+            self._step_all()
+
+    def _frame(self):
+        if self.steps >= self.max_steps:
+            self.pause()
+            return
+        self._advance(self.steps_per_tick)
+        self._redraw()
+
+    def _replay(self):
+        steps = self.steps
+        self._reset()
+        self._advance(steps)
+        self._redraw(True)
+
+    def _on_surface(self, change):
+        self._quiet = True
+        try:  # each surface has learning rates that tell its story
+            for name in self.names:
+                self.controls[f"lr_{name}"].value = DEFAULT_LR[change["new"]][name]
+        finally:
+            self._quiet = False
+        self._limits = None
+        self.reset()
+
+    def _on_hyper(self, change):
+        if not self._quiet:
+            self._guarded(self._replay)
+
+    def _redraw(self, full: bool = False):
+        sf = SURFACES[self.surface]
+        limits = (self.surface, epoch_limit(self.steps, 50, 50))
+        if full or limits != self._limits:
+            if self._limits is None or limits[0] != self._limits[0]:
+                self._draw_surface()
+            self.axes["value"].set_xlim(0, limits[1])
+            self._limits = limits
+            full = True
+        for name in self.names:
+            path = np.array(self.paths[name])
+            a = self.artists[name]
+            a["path"].set_data(path[:, 0], path[:, 1])
+            a["head"].set_data(path[-1:, 0], path[-1:, 1])
+            values = sf["f"](path[:, 0], path[:, 1])
+            a["value"].set_data(np.arange(len(values)), values)
+        gone = [n for n in self.names if self.diverged[n]]
+        extra = f" &nbsp; diverged: {', '.join(gone)}" if gone else ""
+        self.counter.value = f'<span class="course-epoch"><b>Step {self.steps}</b></span>{extra}'
+        self.live.refresh(full)
+
+    def state(self) -> dict:
+        sf = SURFACES[self.surface]
+        return {"surface": self.surface, "steps": self.steps,
+                "positions": {n: np.array(p[-1]) for n, p in self.paths.items()},
+                "values": {n: float(sf["f"](*p[-1])) for n, p in self.paths.items()},
+                "diverged": dict(self.diverged), "status": self.status, "playing": self.playing}
