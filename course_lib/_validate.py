@@ -8,6 +8,7 @@ loss once per epoch on every backend.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy
 
@@ -34,15 +35,20 @@ def require_finite(name, x):
         raise ValueError(f"{name} contains {bad} values; check the data or the step that made them.")
 
 
+def _is_number(value):
+    """A real number, NumPy scalars included (a learning rate read from an array), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def positive(name, value):
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+    if not (_is_number(value) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
     return value
 
 
 def fraction(name, value, low_inclusive=True):
     """A number in [0, 1) (or (0, 1) when ``low_inclusive`` is False)."""
-    ok = isinstance(value, int | float) and (0 <= value < 1 if low_inclusive else 0 < value < 1)
+    ok = _is_number(value) and (0 <= value < 1 if low_inclusive else 0 < value < 1)
     if not ok:
         interval = "[0, 1)" if low_inclusive else "(0, 1)"
         raise ValueError(f"{name} must be in {interval}, got {value!r}.")
