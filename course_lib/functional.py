@@ -8,7 +8,7 @@ arrays (``xp = get_array_module(x)``).
 
 from __future__ import annotations
 
-from ._validate import fraction, require_ndim, require_same_shape, shape_of
+from ._validate import fraction, positive, require_ndim, require_same_shape, shape_of
 from .backend import Array, get_array_module
 
 # --- linear ---------------------------------------------------------------------------------
@@ -114,8 +114,7 @@ def softmax(z: Array, T: float = 1.0):
     """Row-wise softmax of ``z / T``.   z: (N, K) or (K,) -> same shape, each row sums to 1.
 
     Subtracting the row maximum first leaves the result unchanged and keeps ``exp`` finite."""
-    if not (isinstance(T, int | float) and T > 0):
-        raise ValueError(f"The temperature T must be a positive number, got {T!r}.")
+    positive("The temperature T", T)  # NumPy scalars too: plots sweep T over an array
     xp = get_array_module(z)
     s = z / T
     e = xp.exp(s - s.max(axis=-1, keepdims=True))

@@ -294,3 +294,10 @@ def test_batchnorm_dbeta_is_the_column_sum(xp, host):
 def test_dropout_rate_may_be_a_numpy_scalar(xp, host):
     out, _ = F.dropout_forward(xp.ones((20, 20)), np.float32(0.5), np.random.default_rng(0))
     assert set(np.unique(host(out))) == {0.0, 2.0}
+
+
+def test_softmax_temperature_may_be_a_numpy_scalar(xp, host):
+    for T in np.array([0.5, 2.0]):  # iterating an array gives NumPy scalars
+        e = np.exp(np.array([1.0, 2.0]) / float(T))
+        np.testing.assert_allclose(host(F.softmax(xp.asarray([1.0, 2.0]), T=np.float32(T))),
+                                   e / e.sum(), rtol=1e-6)
