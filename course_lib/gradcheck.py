@@ -21,6 +21,9 @@ def numerical_gradient(f, x, eps: float = 1e-5):
     ``x`` is perturbed in place, one element at a time, and restored. Cost: 2 evaluations of f
     per element of x, which is why backpropagation (about two forward passes) wins."""
     require_finite("x", x)
+    if x.dtype.kind not in "fc":  # x ± ε would be rounded back to whole numbers
+        raise ValueError(f"numerical_gradient needs a float array, got dtype {x.dtype}: pass "
+                         "x.astype(float).")
     xp = get_array_module(x)
     grad = xp.zeros(x.shape, dtype=x.dtype)
     # Index x itself, element by element: a reshaped view of a transposed or sliced x would be

@@ -117,3 +117,10 @@ def test_check_model_on_a_nested_network(xp, host):
     assert failing <= {list(errors)[1]}, f"relative errors: {errors}"
     assert block[3].training
     np.testing.assert_array_equal(host(block[1].state["running_var"]), stats)
+
+
+def test_numerical_gradient_refuses_integer_arrays(xp, one_sentence):
+    """x ± ε would be stored back as whole numbers and give a meaningless gradient."""
+    with pytest.raises(ValueError) as err:
+        gradcheck.numerical_gradient(lambda v: (v ** 2).sum(), xp.asarray([1, 2, 3]))
+    one_sentence(str(err.value), "float", "int")
