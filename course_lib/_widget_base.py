@@ -27,8 +27,6 @@ from matplotlib.figure import Figure
 from . import layers, optim, overrides
 from .backend import to_device, to_numpy
 
-HEADLESS_VARIABLES = ("COURSE_HEADLESS", "NBGRADER_EXECUTION")
-
 
 def headless() -> bool:
     """True when notebooks run without a browser: ``COURSE_HEADLESS`` set to anything but
@@ -47,28 +45,23 @@ def l2_penalty(W, lam: float):
     return lam * float((W * W).sum()), 2.0 * lam * W
 
 
-def _l2_reference(W, lam):
-    return l2_penalty(W, lam)
-
-
 # --- the learner's functions ----------------------------------------------------------------
 
 # Names a widget accepts beyond course_lib's overridable ones, with their reference.
-EXTRA_FUNCTIONS = {"l2_penalty": _l2_reference}
+EXTRA_FUNCTIONS = {"l2_penalty": l2_penalty}
 
 
-def prepare_functions(functions: dict | None, extra: dict | None = None) -> dict:
+def prepare_functions(functions: dict | None) -> dict:
     """``{name: checked learner function}`` from the overrides active now (an enclosing
     ``course_lib.using``) and ``functions``; each is checked on its first call, once for the
     widget's whole life, so a failing one is reported once and the reference takes over."""
     merged = dict(overrides.active())
     merged.update({k: v for k, v in (functions or {}).items() if v is not None})
-    known = {**EXTRA_FUNCTIONS, **(extra or {})}
     checked = {}
     for name, fn in merged.items():
         if not callable(fn):
             raise TypeError(f"functions[{name!r}] must be a function, got {type(fn).__name__}.")
-        ref = known[name] if name in known else overrides.reference(name)  # KeyError on a typo
+        ref = EXTRA_FUNCTIONS.get(name) or overrides.reference(name)  # KeyError on a typo
         checked[name] = overrides.fallback(fn, ref, name)
     return checked
 
@@ -225,27 +218,29 @@ _STATUS_COLOURS = {"info": "#444", "warning": "#8a5a00", "error": "#b00020"}
 class LiveWidget:
     """Play / pause / step / reset, a status line, and guarded calls into the learner's code.
 
-    Subclasses implement ``_advance(n)`` (train or step ``n`` units, return how many were
-    done), ``_frame()`` (one clock tick: a short chunk of work), ``_redraw()``, ``_reset()``
-    and ``_build_ui()``. The clock is an ipywidgets ``Play``: it ticks in the browser, so
-    pausing stops the next tick at once, and it never ticks without a browser (headless)."""
+    Subclasses implement ``_advance(n)`` (train or step ``n`` units), ``_frame()`` (one clock
+    tick: a short chunk of work, then a redraw), ``_redraw(full)`` and ``_reset()``, and put
+    their layout in ``self.ui``. The clock is an ipywidgets ``Play``: it ticks in the browser,
+    so pausing stops the next tick at once, and it never ticks without a browser (headless).
+    The browser sends at most one tick while the kernel is still busy with the previous one
+    (ipywidgets keeps one message in flight per widget), so slow frames never pile up."""
 
     unit = "step"
     frame_budget = 0.035  # seconds of work per clock tick, so the kernel keeps answering
 
-    def __init__(self, functions: dict | None = None, interval: int = 100, extra=None):
-        self.functions = prepare_functions(functions, extra)
+    def __init__(self, functions: dict | None = None, interval: int = 100):
+        self.functions = prepare_functions(functions)
         # names course_lib cannot override (l2_penalty, a notebook's gradient_descent_step):
         # the widget calls these itself
         self.own_functions = {k for k in self.functions if k in EXTRA_FUNCTIONS}
         self.headless = headless()
         self.notes: list[str] = []  # one sentence per problem met (overrides, errors)
         self.error: str | None = None
-        self.frames = 0
         self.clock = W.Play(value=0, min=0, max=10**9, step=1, interval=int(interval),
                             show_repeat=False, description="",
                             layout=W.Layout(width="auto"), tooltip="play / pause")
         self.clock.observe(self._on_tick, names="value")
+        self.clock.observe(self._on_playing, names="playing")
         self.step_button = W.Button(description="Step", tooltip=f"one {self.unit}",
                                     layout=W.Layout(width="70px"))
         self.reset_button = W.Button(description="Reset", layout=W.Layout(width="70px"))
@@ -261,11 +256,6 @@ class LiveWidget:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.ui._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self):  # older IPython front ends
-        from IPython.display import display
-
-        display(self.ui)
 
     @property
     def playing(self) -> bool:
@@ -341,8 +331,12 @@ class LiveWidget:
     def _on_tick(self, change):
         if change["new"] <= change["old"] or not self.clock.playing or self.error:
             return  # the stop button rewinds the clock: that is a pause, not a frame
-        self.frames += 1
         self._guarded(self._frame)
+
+    def _on_playing(self, change):
+        if change["new"] and self.error:  # pressing play again is a retry
+            self.error = None
+            self._show_status()
 
     def _guarded(self, fn, *args):
         """Run ``fn`` inside the learner's scope; a failure becomes one sentence in the status
@@ -370,10 +364,11 @@ class LiveWidget:
         if self.notes:
             parts.extend(self.notes)
             kind = "error" if self.error else "warning"
-        if not parts:
-            mine = [n for n, f in self.functions.items() if not getattr(f, "failed", False)]
-            parts.append(("Running your " + ", ".join(mine) + ".") if mine else
-                         "Running course_lib's reference functions.")
+        mine = [n for n, f in self.functions.items() if not getattr(f, "failed", False)]
+        if mine:
+            parts.append("Running your " + ", ".join(mine) + ".")
+        elif not parts:
+            parts.append("Running course_lib's reference functions.")
         self._status_text = " ".join(parts)
         colour = _STATUS_COLOURS[kind]
         self.status_line.value = (f'<span class="course-status" style="color:{colour}">'

@@ -152,7 +152,6 @@ class Playground(LiveWidget):
         c["batch_size"].observe(self._on_live_change, names="value")
         c["l2"].observe(self._on_live_change, names="value")
         c["dropout"].observe(self._on_live_change, names="value")
-        self.clock.observe(self._on_playing, names="playing")
         if self.user_model is not None:
             for name in ("hidden_layers", "units", "activation", "batchnorm", "dropout"):
                 c[name].disabled = True
@@ -285,7 +284,8 @@ class Playground(LiveWidget):
 
     def _batch_size(self):
         size = self.controls["batch_size"].value
-        return max(size, 2) if self.controls["batchnorm"].value else size
+        has_batchnorm = any(isinstance(l, layers.BatchNorm1d) for l in leaves(self.model))
+        return max(size, 2) if has_batchnorm else size  # batch norm needs two examples
 
     # -- training ---------------------------------------------------------------------------
 
@@ -342,10 +342,6 @@ class Playground(LiveWidget):
         self.counter.value = text
 
     # -- control callbacks ------------------------------------------------------------------
-
-    def _on_playing(self, change):
-        if change["new"]:
-            self.error = None
 
     def _on_data_change(self, change):
         self._guarded(self._new_data)

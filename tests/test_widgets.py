@@ -398,6 +398,25 @@ def test_a_model_of_the_learners_own():
     pg.step(1)
 
 
+def test_a_model_with_batch_norm_never_gets_a_batch_of_one():
+    model = layers.Sequential(layers.Linear(2, 4, rng=1), layers.BatchNorm1d(4), layers.Tanh(),
+                              layers.Linear(4, 1, rng=2), layers.Sigmoid())
+    pg = Playground(model=model, batch_size=1)
+    pg.step(1)
+    assert pg.trainer.batch_size == 2 and np.isfinite(pg.history["loss"][-1]), pg.status
+
+
+def test_pressing_play_again_retries_after_an_error():
+    pg = Playground()
+    pg.error = "something went wrong."
+    pg._show_status()
+    assert pg.status.startswith("Stopped:")
+    pg.play()
+    assert not pg.status.startswith("Stopped:")
+    pg.tick()
+    assert pg.epoch >= 1
+
+
 def test_data_of_the_learners_own():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(60, 2))
@@ -550,7 +569,7 @@ def test_race_runs_the_learners_rules():
     race.step(5)
     assert used
     assert "adam_update is not implemented yet" in race.status
-    assert "Running your" not in race.status
+    assert race.status.endswith("Running your momentum_update.")
     ref = OptimizerRace()
     ref.step(5)
     np.testing.assert_allclose(race.paths["Adam"][-1], ref.paths["Adam"][-1])
