@@ -145,7 +145,7 @@ def test_sequential_gradients_against_numerical(xp, host, num_grad, grad_close):
             grad_close(f"layer {i} {p.name}", analytic, numeric)
 
 
-def test_mlp_builder():
+def test_mlp_builder(xp):
     model = layers.mlp([2, 8, 8, 1], "tanh", batchnorm=True, dropout=0.1,
                        output_activation="sigmoid", rng=0)
     kinds = [type(layer).__name__ for layer in model.layers]
@@ -177,7 +177,7 @@ def test_summary_seed_004(xp):
     assert "(None, 64)" in text and "(None, 1)" in text
 
 
-def test_summary_prints_by_default(capsys):
+def test_summary_prints_by_default(xp, capsys):
     _seed_004_model().summary()
     out = capsys.readouterr().out
     assert "Total params: 3,841" in out
