@@ -175,6 +175,38 @@ def _epoch(page):
     return int(match.group(1).replace(",", ""))
 
 
+def _counter(page, widget):
+    return page.locator(f".{widget} .course-epoch").first.inner_text()
+
+
+def _exercise_other_widgets(page):
+    """Click through the other widgets of the demo page: a preset, play, step."""
+    results = {}
+    explorer = page.locator(".course-lr-explorer").first
+    explorer.get_by_role("button", name="α = 50").click()
+    page.wait_for_timeout(1500)
+    text = explorer.inner_text()
+    results["learning-rate explorer, α = 50"] = ("diverging" in text, text[:300])
+
+    race = page.locator(".course-optimizer-race").first
+    race.locator(".widget-play button").first.click()
+    page.wait_for_timeout(2500)
+    race.locator(".widget-play button").first.click()
+    text = _counter(page, "course-optimizer-race")
+    steps = int(re.search(r"Step (\d+)", text).group(1))
+    results["optimizer race, play"] = (steps > 0, text)
+
+    for widget in ("course-regularization", "course-batchnorm-view"):
+        box = page.locator(f".{widget}").first
+        box.get_by_role("button", name="Step").click()
+        deadline = time.monotonic() + 30
+        while "Epoch 1" not in _counter(page, widget) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        results[f"{widget}, step"] = ("Epoch 1" in _counter(page, widget),
+                                      _counter(page, widget))
+    return results
+
+
 @pytest.mark.parametrize("notebook", _notebooks())
 def test_playground_trains_live_in_chromium(notebook, tmp_path):
     chromium = _chromium()
@@ -234,6 +266,7 @@ def test_playground_trains_live_in_chromium(notebook, tmp_path):
                 paused_epoch = _epoch(page)
                 page.wait_for_timeout(1500)
                 still = _epoch(page)
+                others = _exercise_other_widgets(page) if notebook == DEMO else {}
                 page.screenshot(path=f"{prefix}_page.png", full_page=True)
 
                 errors = page.locator(ERROR_OUTPUT)
@@ -253,3 +286,5 @@ def test_playground_trains_live_in_chromium(notebook, tmp_path):
                  and not any(s in text for s in IGNORED_CONSOLE)]
     assert not js_errors, f"JavaScript console errors: {js_errors}"
     assert "Stopped" not in status_text, status_text
+    for name, (ok, text) in others.items():
+        assert ok, f"{name}: {text}"
