@@ -272,7 +272,7 @@ class Sequential(Module):
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
         first = self.layers[0] if self.layers else Identity()
-        if not input_grad and isinstance(first, Linear | Sequential):
+        if not input_grad and isinstance(first, (Linear, Sequential)):
             return first.backward(dout, input_grad=False)
         return first.backward(dout)
 

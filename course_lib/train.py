@@ -9,7 +9,6 @@ per epoch, not once per step.
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 import time
@@ -245,7 +244,9 @@ def _backward_without_input_grad(model):
         accepts = "input_grad" in inspect.signature(model.backward).parameters
     except (TypeError, ValueError):  # a callable inspect cannot read: call it plainly
         accepts = False
-    return functools.partial(model.backward, input_grad=False) if accepts else model.backward
+    if not accepts:
+        return model.backward
+    return lambda grad: model.backward(grad, input_grad=False)
 
 
 # --- fit ------------------------------------------------------------------------------------
