@@ -571,3 +571,57 @@ def check_tuple(name: str, got, size: int, what: str):
     else:
         found, hint = _describe(got), f"return all of them, e.g. `return {what.strip('()')}`."
     _fail(f"{name} returned {found} but a tuple of {size}, {what}, was expected: {hint}")
+
+
+# --- exact values: indices, counts, None ---------------------------------------------------------
+
+import numbers as _numbers_module  # noqa: E402
+
+_Integral = _numbers_module.Integral
+_bool = builtins.bool
+_np_integer = _np.integer
+_np_floating = _np.floating
+
+
+def _plain(value):
+    """``value`` as plain Python: integers (NumPy's too) become int, tuples/lists of them tuples,
+    dicts stay dicts of plain values; anything else is returned as it is."""
+    if value is None or _isinstance(value, (_bool, _str)):
+        return value
+    if _isinstance(value, (_Integral, _np_integer)):
+        return _int(value)
+    if _isinstance(value, (_float, _np_floating)):
+        return _float(value)
+    if _isinstance(value, (_tuple, _list)):
+        return _tuple(_plain(v) for v in value)
+    if _isinstance(value, _dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _same(a, b) -> bool:
+    if _type(a) is not _type(b):
+        return False
+    if _isinstance(a, _tuple):
+        return _len(a) == _len(b) and _all_of(_same(x, y) for x, y in _zip(a, b))
+    if _isinstance(a, _dict):
+        return (_len(a) == _len(b) and _all_of(k in b for k in a)
+                and _all_of(_same(a[k], b[k]) for k in a))
+    return a == b
+
+
+def check_equal(name: str, got, expected, hint: str | None = None, mistakes=None):
+    """Check an exact value: an index, a count, None, or a tuple or dict of them (NumPy integers
+    count as ints). ``mistakes``: ``[(wrong_value, hint), ...]``; the message shows what came
+    back, never ``expected``. Returns ``got`` as plain Python."""
+    __tracebackhide__ = True
+    plain, want = _plain(got), _plain(expected)
+    if _same(plain, want):
+        return plain
+    diagnosis = None
+    for wrong, wrong_hint in mistakes or ():
+        if _same(plain, _plain(wrong)):
+            diagnosis = wrong_hint
+            break
+    diagnosis = diagnosis or hint or "compare your rule with the one in the text, step by step."
+    _fail(f"{name} returned {_repr(plain)}, which is not the expected value: {diagnosis}")
