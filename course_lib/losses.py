@@ -9,7 +9,7 @@ in the cross-entropies) are CONVENTIONS.md's.
 from __future__ import annotations
 
 from ._validate import require_finite, shape_of
-from .backend import Array, get_array_module
+from .backend import Array, get_array_module, is_device_array
 
 # Probabilities are clipped to [_EPS, 1 − _EPS] so that p = 0 or 1 gives a finite loss.
 _EPS = 1e-12
@@ -32,9 +32,16 @@ def _targets_like(y_hat, y, name):
                      f"{shape_of(y)}; y must be class indices (N,) or match the predictions.")
 
 
-def _one_hot(y, K, dtype, xp):
+def _check_class_indices(y, K):
+    """Index labels must lie in [0, K − 1]. Reading their range back from a GPU would stop it on
+    every step, so the losses check host arrays only and ``fit`` checks device labels once."""
     if y.size and (int(y.min()) < 0 or int(y.max()) >= K):
         raise ValueError(f"Class indices must lie in [0, {K - 1}] for {K} classes.")
+
+
+def _one_hot(y, K, dtype, xp):
+    if not is_device_array(y):
+        _check_class_indices(y, K)
     out = xp.zeros((y.shape[0], K), dtype=dtype)
     out[xp.arange(y.shape[0]), y] = 1
     return out
@@ -101,9 +108,8 @@ def softmax_cross_entropy(logits: Array, y: Array):
     y_arr = xp.asarray(y)
     if logits.ndim == 2 and y_arr.shape == (N,) and y_arr.dtype.kind in "iu":
         # index labels: pick each row's log-probability directly, no one-hot matrix needed
-        if N and (int(y_arr.min()) < 0 or int(y_arr.max()) >= logits.shape[1]):
-            raise ValueError(f"Class indices must lie in [0, {logits.shape[1] - 1}] for "
-                             f"{logits.shape[1]} classes.")
+        if not is_device_array(y_arr):
+            _check_class_indices(y_arr, logits.shape[1])
         rows = xp.arange(N)
         loss = -log_p[rows, y_arr].sum() / N
         grad = p

@@ -249,6 +249,28 @@ def _backward_without_input_grad(model):
     return lambda grad: model.backward(grad, input_grad=False)
 
 
+def _step_loss(loss_fn, X):
+    """The loss ``fit`` calls on each mini-batch: on the GPU, course_lib's own softmax
+    cross-entropy becomes its fused kernels (``course_lib._cuda``: the same maths in fewer
+    launches); any other loss, a learner's included, runs as given."""
+    if type(X) is numpy.ndarray or not backend.is_device_array(X):
+        return loss_fn
+    from . import _cuda
+
+    return _cuda.fused(loss_fn)
+
+
+def _check_device_labels(y_hat, *label_arrays):
+    """Class indices for an (N, K) prediction must lie in [0, K − 1]. The losses check that only
+    on host arrays (reading the range back from a GPU stops it), so on the GPU ``fit`` checks all
+    of y, and y_val, once: at its first step, when K is known."""
+    if y_hat.ndim != 2 or y_hat.shape[1] < 2:
+        return
+    for labels in label_arrays:
+        if getattr(labels, "ndim", None) == 1 and labels.dtype.kind in "iu":
+            losses._check_class_indices(labels, y_hat.shape[1])
+
+
 # --- fit ------------------------------------------------------------------------------------
 
 
@@ -260,7 +282,8 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     loss: a function ``(y_hat, y) -> (loss, grad)`` or its name in ``course_lib.losses``.
     batch_size: None for full batch. validation: ``(X_val, y_val)``. lr_schedule: a function of
     the iteration number (from 0) giving the learning rate, e.g. ``optim.LinearDecay()``.
-    Stops early, with one sentence, when the loss becomes nan or inf."""
+    Stops early, with one sentence, when the loss becomes nan or inf. Under the cupy backend the
+    data (and the validation data) are moved to the GPU once, before the first epoch."""
     num_epochs = positive_int("num_epochs", num_epochs)
     N = X.shape[0] if hasattr(X, "shape") and X.ndim >= 1 else 0
     if getattr(X, "ndim", None) != 2:
@@ -273,6 +296,9 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     loss_fn = _resolve_loss(loss)
     classify = losses.is_classification(loss_fn)
     backward = _backward_without_input_grad(model)
+    on_gpu = backend.name() == "cupy"
+    if on_gpu:  # the data go to the GPU once; batches are then indexed there
+        X, y = backend.to_device(X), backend.to_device(y)
     xp = get_array_module(X)
     y = xp.asarray(y)
     if validation is not None:
@@ -281,6 +307,11 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
         if shape_of(X_val)[1:] != shape_of(X)[1:]:
             raise ValueError(f"X_val has shape {shape_of(X_val)} but X has shape {shape_of(X)}; "
                              "they need the same number of features.")
+        if on_gpu:
+            X_val, y_val = backend.to_device(X_val), backend.to_device(y_val)
+    step_loss = _step_loss(loss_fn, X)
+    check_labels = backend.is_device_array(X)
+    labels = (y,) if validation is None else (y, y_val)
     rng = numpy.random.default_rng(seed)
     history, bar = History(), _Progress(num_epochs, progress)
     for cb in callbacks:
@@ -288,7 +319,7 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     model.train()
     started, iteration, logs = time.perf_counter(), 0, {}
     for epoch in range(1, num_epochs + 1):
-        order = backend.to_device(rng.permutation(N)) if batch_size < N else None
+        order = xp.asarray(rng.permutation(N)) if batch_size < N else None
         total, correct = 0.0, 0
         for start in range(0, N, batch_size):
             if order is None:
@@ -300,8 +331,11 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
                 optimizer.lr = lr_schedule(iteration)
             optimizer.zero_grad()
             y_hat = model.forward(Xb)
+            if check_labels:  # once per fit, not per step: it waits for the GPU
+                _check_device_labels(y_hat, *labels)
+                check_labels = False
             try:
-                value, grad = loss_fn(y_hat, yb)
+                value, grad = step_loss(y_hat, yb)
             except ValueError:
                 if xp.isfinite(y_hat).all():
                     raise
