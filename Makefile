@@ -37,6 +37,7 @@ bench: $(STAMP)
 	-$(PY) -m pip install --quiet torch==2.13.0 || echo "torch not installed: the PyTorch column is skipped"
 	$(PY) benchmarks/bench_cpu.py
 	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_gpu.py
 
 clean-venv:
 	rm -rf $(VENV)
