@@ -7,6 +7,7 @@ loss once per epoch on every backend.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
@@ -29,7 +30,24 @@ def require_same_shape(name_a, a, name_b, b):
         )
 
 
+_value_checks_paused = 0
+
+
+@contextlib.contextmanager
+def values_checked_by_caller():
+    """Inside this block ``require_finite`` does nothing: ``fit`` checks its data once before
+    training and the loss once per epoch, so checking every batch again only costs time."""
+    global _value_checks_paused
+    _value_checks_paused += 1
+    try:
+        yield
+    finally:
+        _value_checks_paused -= 1
+
+
 def require_finite(name, x):
+    if _value_checks_paused:
+        return
     if isinstance(x, numpy.ndarray) and x.dtype.kind in "fc" and not numpy.isfinite(x).all():
         bad = "nan" if numpy.isnan(x).any() else "inf"
         raise ValueError(f"{name} contains {bad} values; check the data or the step that made them.")

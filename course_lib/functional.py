@@ -16,6 +16,14 @@ from .backend import Array, get_array_module
 
 def linear_forward(X: Array, W: Array, b: Array):
     """Affine map ``Z = X @ W + b``.   X: (N, D)  W: (D, M)  b: (M,) -> Z: (N, M)."""
+    # one combined test on the fast path; the sentence is worked out only when it fails
+    if getattr(X, "ndim", 0) != 2 or getattr(W, "ndim", 0) != 2 or X.shape[1] != W.shape[0] \
+            or shape_of(b) != (W.shape[1],):
+        _linear_shape_error(X, W, b)
+    return X @ W + b, (X, W)
+
+
+def _linear_shape_error(X, W, b):
     require_ndim("X", X, 2, "(N examples, D features)")
     require_ndim("W", W, 2, "(D inputs, M outputs)")
     if X.shape[1] != W.shape[0]:
@@ -23,10 +31,8 @@ def linear_forward(X: Array, W: Array, b: Array):
             f"X has shape {shape_of(X)} and W has shape {shape_of(W)}: X's {X.shape[1]} columns "
             f"must equal W's {W.shape[0]} rows."
         )
-    if shape_of(b) != (W.shape[1],):
-        raise ValueError(f"b has shape {shape_of(b)} but W has shape {shape_of(W)}: b must be "
-                         f"({W.shape[1]},).")
-    return X @ W + b, (X, W)
+    raise ValueError(f"b has shape {shape_of(b)} but W has shape {shape_of(W)}: b must be "
+                     f"({W.shape[1]},).")
 
 
 def linear_backward(dout: Array, cache):

@@ -18,6 +18,9 @@ _EPS = 1e-12
 def _targets_like(y_hat, y, name):
     """``y`` as an array of ``y_hat``'s shape: class indices become one-hot rows, (N,) targets
     for a (N, 1) prediction become a column."""
+    if getattr(y, "shape", None) == y_hat.shape and getattr(y, "dtype", None) == y_hat.dtype:
+        require_finite("y", y)
+        return y  # already in shape (the common case inside fit)
     xp = get_array_module(y_hat)
     y = xp.asarray(y)
     require_finite("y", y)

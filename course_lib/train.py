@@ -16,7 +16,7 @@ import time
 import numpy
 
 from . import backend, losses, overrides
-from ._validate import positive_int, require_finite, shape_of
+from ._validate import positive_int, require_finite, shape_of, values_checked_by_caller
 from .backend import get_array_module
 
 
@@ -288,6 +288,8 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     N = X.shape[0] if hasattr(X, "shape") and X.ndim >= 1 else 0
     if getattr(X, "ndim", None) != 2:
         raise ValueError(f"X must be a 2-D array (N examples, D features), got shape {shape_of(X)}.")
+    if N == 0:
+        raise ValueError(f"X has no examples (shape {shape_of(X)}): there is nothing to train on.")
     if shape_of(y)[:1] != (N,):
         raise ValueError(f"X has {N} examples (shape {shape_of(X)}) but y has shape {shape_of(y)}.")
     batch_size = N if batch_size is None else min(positive_int("batch_size", batch_size), N)
@@ -314,69 +316,73 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     labels = (y,) if validation is None else (y, y_val)
     rng = numpy.random.default_rng(seed)
     history, bar = History(), _Progress(num_epochs, progress)
-    for cb in callbacks:
-        cb.on_train_begin(model)
-    model.train()
-    started, iteration, logs = time.perf_counter(), 0, {}
-    for epoch in range(1, num_epochs + 1):
-        order = xp.asarray(rng.permutation(N)) if batch_size < N else None
-        total, correct = 0.0, 0
-        for start in range(0, N, batch_size):
-            if order is None:
-                Xb, yb = X, y
-            else:
-                idx = order[start:start + batch_size]
-                Xb, yb = X[idx], y[idx]
-            if lr_schedule is not None:
-                optimizer.lr = lr_schedule(iteration)
-            optimizer.zero_grad()
-            y_hat = model.forward(Xb)
-            if check_labels:  # once per fit, not per step: it waits for the GPU
-                _check_device_labels(y_hat, *labels)
-                check_labels = False
-            try:
-                value, grad = step_loss(y_hat, yb)
-            except ValueError:
-                if xp.isfinite(y_hat).all():
-                    raise
-                value = xp.asarray(math.nan)
-                total = total + value
-                break
-            backward(grad)
-            optimizer.step()
-            total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
-            if classify:
-                correct = correct + _correct(y_hat, yb, xp)
-            iteration += 1
-        epoch_loss = float(total) / N
-        logs = {"loss": epoch_loss}
-        if classify:
-            logs["accuracy"] = float(correct) / N
-        if validation is not None and math.isfinite(epoch_loss):
-            logs.update({f"val_{k}": v for k, v in
-                         _evaluate_or_nan(model, loss_fn, X_val, y_val, classify).items()})
-        # the epoch's last step can leave non-finite weights that only validation sees
-        bad = "loss" if not math.isfinite(epoch_loss) else "val_loss"
-        if bad == "loss" or math.isnan(logs.get("val_loss", 0.0)):
-            history.record(epoch, logs)
-            history.stopped_epoch = epoch
-            which = "loss" if bad == "loss" else "validation loss"
-            history.stop_reason = (f"{which} became {logs[bad]} at epoch {epoch}; the learning "
-                                   f"rate {optimizer.lr:g} is probably too high.")
-            bar.update(epoch, logs, final=True)
-            print(f"Training stopped: {history.stop_reason}")
-            break
-        history.record(epoch, logs)
-        stop = False
+    # The data were checked above and the loss is checked once per epoch: the per-batch value
+    # checks are paused, and so are overflow warnings of a diverging run, which ends with
+    # one sentence instead.
+    with values_checked_by_caller(), numpy.errstate(over="ignore", invalid="ignore"):
         for cb in callbacks:
-            stop = cb.on_epoch_end(epoch, logs, model) or stop
-        if stop:
-            history.stopped_epoch = epoch
-            history.stop_reason = f"early stopping at epoch {epoch}"
-            break
-        bar.update(epoch, logs, final=epoch == num_epochs)
-    else:
-        epoch = num_epochs
+            cb.on_train_begin(model)
+        model.train()
+        started, iteration, logs = time.perf_counter(), 0, {}
+        for epoch in range(1, num_epochs + 1):
+            order = xp.asarray(rng.permutation(N)) if batch_size < N else None
+            total, correct = 0.0, 0
+            for start in range(0, N, batch_size):
+                if order is None:
+                    Xb, yb = X, y
+                else:
+                    idx = order[start:start + batch_size]
+                    Xb, yb = X[idx], y[idx]
+                if lr_schedule is not None:
+                    optimizer.lr = lr_schedule(iteration)
+                optimizer.zero_grad()
+                y_hat = model.forward(Xb)
+                if check_labels:  # once per fit, not per step: it waits for the GPU
+                    _check_device_labels(y_hat, *labels)
+                    check_labels = False
+                try:
+                    value, grad = step_loss(y_hat, yb)
+                except ValueError:
+                    if xp.isfinite(y_hat).all():
+                        raise
+                    value = xp.asarray(math.nan)
+                    total = total + value
+                    break
+                backward(grad)
+                optimizer.step()
+                total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
+                if classify:
+                    correct = correct + _correct(y_hat, yb, xp)
+                iteration += 1
+            epoch_loss = float(total) / N
+            logs = {"loss": epoch_loss}
+            if classify:
+                logs["accuracy"] = float(correct) / N
+            if validation is not None and math.isfinite(epoch_loss):
+                logs.update({f"val_{k}": v for k, v in
+                             _evaluate_or_nan(model, loss_fn, X_val, y_val, classify).items()})
+            # the epoch's last step can leave non-finite weights that only validation sees
+            bad = "loss" if not math.isfinite(epoch_loss) else "val_loss"
+            if bad == "loss" or math.isnan(logs.get("val_loss", 0.0)):
+                history.record(epoch, logs)
+                history.stopped_epoch = epoch
+                which = "loss" if bad == "loss" else "validation loss"
+                history.stop_reason = (f"{which} became {logs[bad]} at epoch {epoch}; the learning "
+                                       f"rate {optimizer.lr:g} is probably too high.")
+                bar.update(epoch, logs, final=True)
+                print(f"Training stopped: {history.stop_reason}")
+                break
+            history.record(epoch, logs)
+            stop = False
+            for cb in callbacks:
+                stop = cb.on_epoch_end(epoch, logs, model) or stop
+            if stop:
+                history.stopped_epoch = epoch
+                history.stop_reason = f"early stopping at epoch {epoch}"
+                break
+            bar.update(epoch, logs, final=epoch == num_epochs)
+        else:
+            epoch = num_epochs
     if history.stop_reason and not history.stop_reason.startswith("loss became"):
         bar.update(epoch, logs, final=True)
     for cb in callbacks:
