@@ -179,3 +179,51 @@ def shaded_decision(predict, X, y, ax=None, threshold: float = 0.5, resolution: 
     if title:
         ax.set_title(title)
     return ax
+
+
+def trajectories(surface, paths, ax=None, title: str | None = None, levels: int = 30,
+                 resolution: int = 200, markers: bool = True):
+    """Optimizer paths on the contour plot of a cost of two weights.
+
+    surface: an object with ``value(x, y)`` (vectorised), ``xlim``, ``ylim`` and optionally
+    ``minima`` and ``name`` (``course_lib.surfaces``); paths: ``{label: (steps + 1, 2) array}``."""
+    ax = _axes(ax, figsize=(5.5, 3.6))
+    xs = np.linspace(*surface.xlim, resolution)
+    ys = np.linspace(*surface.ylim, resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    zz = surface.value(xx, yy)
+    ax.contour(xx, yy, zz, levels=levels, cmap="Greys", linewidths=0.6, alpha=0.7)
+    for i, (label, path) in enumerate(paths.items()):
+        path = np.asarray(to_numpy(path), dtype=float)
+        ax.plot(path[:, 0], path[:, 1], "-", color=f"C{i}", lw=1.3, label=label,
+                marker="." if markers else None, ms=3)
+    for point in getattr(surface, "minima", ()):
+        ax.plot(*point, "*", color="k", ms=9)
+    if len(paths):
+        first = np.asarray(to_numpy(next(iter(paths.values()))), dtype=float)[0]
+        ax.plot(*first, "o", color="k", ms=5)
+    ax.set_xlim(*surface.xlim)
+    ax.set_ylim(*surface.ylim)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title if title is not None else getattr(surface, "name", ""))
+    return ax
+
+
+def compare_histories(histories, key: str = "loss", ax=None, title: str | None = None,
+                      log: bool = False):
+    """One curve per run: ``histories`` is ``{label: History (or dict of lists)}``, ``key`` the
+    recorded quantity (``"loss"``, ``"val_loss"``, ``"val_accuracy"``...) against the epoch."""
+    ax = _axes(ax)
+    for label, hist in histories.items():
+        values = getattr(hist, "history", hist)[key]
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(key)
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
