@@ -92,6 +92,9 @@ ALLOWED = {
     ("layers", "Dropout.__init__", "numpy.random.default_rng"),
     # the shuffling permutation is drawn on the host, then moved to the device once per epoch
     ("train", "fit", "numpy.random.default_rng"),
+    # silences NumPy's overflow warnings of a diverging run (fit reports it in one sentence);
+    # it reads no data, and CuPy arrays never warn
+    ("train", "fit", "numpy.errstate"),
     # a random upstream gradient drawn on the host, then moved with xp.asarray
     ("gradcheck", "check_pair", "numpy.random.default_rng"),
     # validates the hyper-parameters once on a one-element dummy, before any training
