@@ -56,6 +56,61 @@ def test_l2_wrapper_uses_the_given_penalty_and_refuses_bad_lambda():
             regularization.L2(optim.SGD(net.parameters(), lr=0.1), net, bad)
 
 
+def test_l2_penalty_gradient_matches_centred_difference(xp, num_grad, grad_close, host):
+    """2λW is the gradient of λ Σ W², for a matrix, on every backend."""
+    W = xp.asarray(np.random.default_rng(0).normal(size=(3, 2)))
+    value, dW = regularization.l2_penalty(W, 0.3)
+    assert float(value) == pytest.approx(0.3 * float((host(W) ** 2).sum()))
+    grad_close("l2_penalty", dW, num_grad(lambda w: regularization.l2_penalty(w, 0.3)[0], W))
+
+
+def test_l2_wrapper_steps_down_the_regularized_objective(num_grad, grad_close):
+    """After a backward pass of the data loss J, one L2(SGD, lr=1) step moves every parameter by
+    the centred-difference gradient of J + λ Σ W² (weights penalised, biases not)."""
+    from course_lib import losses
+
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
+    net = layers.mlp([2, 3, 1], "tanh", rng=0)
+    lam = 0.05
+    weights = regularization.weight_matrices(net)
+
+    def objective():
+        data = float(losses.half_squared_error(net.forward(X), y)[0])
+        return data + lam * sum(float((W.data ** 2).sum()) for W in weights)
+
+    def objective_of(p):
+        old = p.data.copy()
+
+        def f(x):
+            p.data = x
+            value = objective()
+            p.data = old
+            return value
+        return f
+
+    numeric = [num_grad(objective_of(p), p.data) for p in net.parameters()]
+    opt = regularization.L2(optim.SGD(net.parameters(), lr=1.0), net, lam)
+    opt.zero_grad()
+    net.backward(losses.half_squared_error(net.forward(X), y)[1])
+    before = [p.data.copy() for p in net.parameters()]
+    opt.step()
+    for p, old, n in zip(net.parameters(), before, numeric, strict=True):
+        grad_close(f"L2 step on {p.name}", old - p.data, n)
+
+
+def test_l2_refuses_in_one_sentence(one_sentence):
+    """A negative λ and a model without weight matrices are each refused in one sentence."""
+    net = layers.mlp([2, 2, 1], rng=0)
+    with pytest.raises(ValueError) as err:
+        regularization.L2(optim.SGD(net.parameters(), lr=0.1), net, -1.0)
+    one_sentence(str(err.value), "lam", "-1.0")
+    with pytest.raises(ValueError) as err:
+        regularization.L2(optim.SGD(net.parameters(), lr=0.1), layers.Sigmoid(), 0.1)
+    one_sentence(str(err.value), "weight matrix")
+    assert regularization.weight_matrices(layers.Sigmoid()) == []
+
+
 def test_overfit_run_overfits_and_l2_helps():
     _, plain = regularization.overfit_run(num_epochs=300)
     _, l2 = regularization.overfit_run(num_epochs=300, l2=0.003)
