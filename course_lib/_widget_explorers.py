@@ -12,7 +12,7 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from . import overrides
+from . import overrides, surfaces
 from ._widget_base import LiveFigure, LiveWidget, epoch_limit, log_slider, slider_style
 
 # --- learning-rate explorer -----------------------------------------------------------------
@@ -222,24 +222,19 @@ class LearningRateExplorer(LiveWidget):
 
 # --- optimizer race -------------------------------------------------------------------------
 
+# The surfaces, starts, update rules and learning rates are course_lib.surfaces' (notebook 06
+# races on the same ones); only how each surface is drawn lives here.
+_DRAWING = {
+    "ravine": dict(log=True, flim=(1e-8, 30.0), formula="f(x, y) = x²/20 + y²"),
+    "saddle": dict(log=False, flim=(-0.3, 2.2), formula="f(x, y) = x²/2 + y⁴/4 − y²/2"),
+}
 SURFACES = {
-    # a long narrow valley: steep across (y), shallow along (x)
-    "ravine": dict(f=lambda x, y: x**2 / 20 + y**2,
-                   grad=lambda p: np.array([p[0] / 10, 2 * p[1]]),
-                   start=(-8.0, 1.5), xlim=(-9.0, 9.0), ylim=(-2.5, 2.5), log=True,
-                   flim=(1e-8, 30.0), formula="f(x, y) = x²/20 + y²"),
-    # a saddle at the origin between minima at (0, ±1); the start sits almost on the ridge
-    "saddle": dict(f=lambda x, y: x**2 / 2 + y**4 / 4 - y**2 / 2,
-                   grad=lambda p: np.array([p[0], p[1] ** 3 - p[1]]),
-                   start=(-2.0, 0.01), xlim=(-2.5, 2.5), ylim=(-1.6, 1.6), log=False,
-                   flim=(-0.3, 2.2), formula="f(x, y) = x²/2 + y⁴/4 − y²/2"),
+    name: dict(f=sf.value, grad=sf.gradient, start=sf.start, xlim=sf.xlim, ylim=sf.ylim,
+               **_DRAWING[name])
+    for name, sf in (("ravine", surfaces.RAVINE), ("saddle", surfaces.SADDLE))
 }
-RULES = {"SGD": "sgd_update", "momentum": "momentum_update", "AdaGrad": "adagrad_update",
-         "RMSProp": "rmsprop_update", "Adam": "adam_update"}
-DEFAULT_LR = {
-    "ravine": {"SGD": 0.9, "momentum": 0.1, "AdaGrad": 1.0, "RMSProp": 0.1, "Adam": 0.3},
-    "saddle": {"SGD": 0.05, "momentum": 0.05, "AdaGrad": 0.5, "RMSProp": 0.05, "Adam": 0.05},
-}
+RULES = surfaces.RULES
+DEFAULT_LR = surfaces.DEFAULT_LR
 HYPER = {"gamma": ("momentum", 0.9, "γ (momentum)"), "rho": ("RMSProp", 0.9, "ρ (RMSProp)"),
          "beta1": ("Adam", 0.9, "β₁ (Adam)"), "beta2": ("Adam", 0.999, "β₂ (Adam)")}
 

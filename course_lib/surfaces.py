@@ -63,7 +63,7 @@ SADDLE = Surface(
 """A saddle point at the origin (a minimum along x, a maximum along y) between two minima at
 (0, ±1), f = −1/4. Starting almost on the ridge y = 0, the gradient across it is tiny."""
 
-# The same surfaces, starts and learning rates as ``widgets.OptimizerRace``.
+# ``widgets.OptimizerRace`` races on these surfaces, from these starts, with these rates.
 DEFAULT_LR = {
     "ravine": {"SGD": 0.9, "momentum": 0.1, "AdaGrad": 1.0, "RMSProp": 0.1, "Adam": 0.3},
     "saddle": {"SGD": 0.05, "momentum": 0.05, "AdaGrad": 0.5, "RMSProp": 0.05, "Adam": 0.05},
