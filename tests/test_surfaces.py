@@ -1,8 +1,8 @@
 """course_lib.surfaces (notebook 06): the ravine and saddle surfaces and their gradients, the
 trajectories of the update rules on them, and a network's cost as a function of one flat vector.
 
-The oracles are independent: values worked by hand, a centred difference written here, SGD on
-the ravine in closed form and by a hand loop, and our own forward pass of seed 001's network."""
+The oracles are independent: values worked by hand, conftest's centred difference, SGD on the
+ravine in closed form and by a hand loop, and our own forward pass of seed 001's network."""
 
 import numpy as np
 import pytest
@@ -10,20 +10,6 @@ import pytest
 from course_lib import datasets, layers, optim, overrides, surfaces, train
 
 SURFACES = {"ravine": surfaces.RAVINE, "saddle": surfaces.SADDLE}
-
-
-def _centred(f, w, eps=1e-5):
-    w = np.asarray(w, dtype=np.float64)
-    grad = np.zeros_like(w)
-    for i in range(w.size):
-        step = np.zeros_like(w)
-        step[i] = eps
-        grad[i] = (f(w + step) - f(w - step)) / (2 * eps)
-    return grad
-
-
-def _rel_error(a, n):
-    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12))
 
 
 # --- the surfaces ------------------------------------------------------------------------------
@@ -50,13 +36,12 @@ def test_surface_gradients_by_hand():
 
 
 @pytest.mark.parametrize("name", list(SURFACES))
-def test_surface_gradient_matches_centred_difference(name):
+def test_surface_gradient_matches_centred_difference(name, num_grad, grad_close):
     """Each surface's gradient agrees with a centred difference at random points (float64)."""
     surface = SURFACES[name]
     rng = np.random.default_rng(1)
     for point in rng.uniform(-3, 3, size=(10, 2)):
-        err = _rel_error(surface.gradient(point), _centred(surface, point))
-        assert err < 1e-7, f"{name}: relative error {err:.2e} at {point} against the centred difference"
+        grad_close(f"{name} at {point}", surface.gradient(point), num_grad(surface, point))
 
 
 @pytest.mark.parametrize("name", list(SURFACES))
@@ -234,8 +219,8 @@ def test_set_flat_parameters_refuses_a_wrong_length(one_sentence):
     one_sentence(str(err.value), "θ", "9")
 
 
-def test_cost_and_gradient_on_seed001_network():
-    """The cost is our own forward pass at θ; the gradient matches our centred difference."""
+def test_cost_and_gradient_on_seed001_network(num_grad, grad_close):
+    """The cost is our own forward pass at θ; the gradient matches a centred difference of it."""
     X, y = datasets.test_scores()
     net = surfaces.test_score_network(rng=0)
     params = surfaces.weights_of(net)
@@ -243,8 +228,7 @@ def test_cost_and_gradient_on_seed001_network():
     cost, grad = surfaces.cost_and_gradient(theta, net, X, y, params)
     assert cost == pytest.approx(_seed001_cost(theta, X, y), rel=1e-12)
     assert grad.shape == (9,)
-    err = _rel_error(grad, _centred(lambda t: _seed001_cost(t, X, y), theta))
-    assert err < 1e-7, f"relative error {err:.2e} against the centred difference"
+    grad_close("cost_and_gradient", grad, num_grad(lambda t: _seed001_cost(t, X, y), theta))
     assert np.array_equal(surfaces.flat_parameters(params), theta), "θ was not written into the network"
     again = surfaces.cost_and_gradient(theta, net, X, y, params)[1]
     assert np.array_equal(again, grad), "gradients piled up across calls (zero_grad missing)"

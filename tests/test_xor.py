@@ -105,24 +105,24 @@ def test_train_network_reaches_seed003_cost_after_4900_epochs():
     assert xor.accuracy(net, X, y) == 1.0
 
 
-def test_train_network_one_step_is_gradient_descent():
+def test_train_network_one_step_is_gradient_descent(num_grad):
     """One epoch moves every parameter by −η times its own centred-difference gradient."""
     X, y = datasets.xor()
     net = xor.seed003_network()
     params = net.parameters()
     before = [p.data.copy() for p in params]
-    numeric = []
-    for p in params:
-        grad = np.zeros_like(p.data)
-        for idx in np.ndindex(*p.shape):
-            old = p.data[idx]
-            p.data[idx] = old + 1e-5
-            plus = _half_squared_cost(net, X, y)
-            p.data[idx] = old - 1e-5
-            minus = _half_squared_cost(net, X, y)
-            p.data[idx] = old
-            grad[idx] = (plus - minus) / 2e-5
-        numeric.append(grad)
+
+    def cost_of(p):
+        old = p.data.copy()
+
+        def f(x):
+            p.data = x
+            cost = _half_squared_cost(net, X, y)
+            p.data = old
+            return cost
+        return f
+
+    numeric = [num_grad(cost_of(p), p.data) for p in params]
     xor.train_network(net, X, y, lr=0.5, num_epochs=1)
     for p, old, g in zip(params, before, numeric, strict=True):
         assert np.allclose(p.data, old - 0.5 * g, rtol=0, atol=1e-9), \
