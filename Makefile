@@ -27,9 +27,11 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest
 
+# notebooks/ from solutions/ (all assignments, or ARGS="01_forward_propagation ...")
 release: $(STAMP)
-	$(PY) -m course_lib.grading release
+	$(PY) -m course_lib.grading release $(ARGS)
 
+# a whole class: ARGS="submissions.zip --assignment 01_forward_propagation [--course grading]"
 grade: $(STAMP)
 	$(PY) -m course_lib.grading grade $(ARGS)
 

@@ -132,26 +132,19 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:60]
 
 
-def pick_notebook(upload: Upload, notebook_names: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Which of the learner's files is which notebook of the assignment.
+def pick_file(upload: Upload, notebook: str) -> tuple[str, list[str]]:
+    """Which of the learner's files to grade as ``notebook``, and a note when there was a choice.
 
-    Returns ({notebook name: original path}, notes). With one notebook in the assignment any
-    single file is it; among several files the one named like the notebook wins, else the last.
+    Among several files the last one named like the notebook wins (Canvas numbers resubmissions
+    ``-1``, ``-2``), else the last one.
     """
-    notes = []
     paths = sorted(upload.files)
-    chosen: dict[str, str] = {}
-    for notebook in notebook_names:
-        named = [p for p in paths if _bare_name(p) == notebook]
-        if named:
-            chosen[notebook] = named[-1]
-        elif len(notebook_names) == 1:
-            chosen[notebook] = paths[-1]
-    unused = [p for p in paths if p not in chosen.values()]
-    if unused:
-        notes.append(f"more than one file; graded {', '.join(chosen.values()) or 'none'}, "
-                     f"ignored {', '.join(unused)}")
-    return chosen, notes
+    named = [path for path in paths if _bare_name(path) == notebook]
+    chosen = (named or paths)[-1]
+    if len(paths) == 1:
+        return chosen, []
+    ignored = ", ".join(path for path in paths if path != chosen)
+    return chosen, [f"more than one file; graded {chosen}, ignored {ignored}"]
 
 
 def _bare_name(path: str) -> str:

@@ -40,7 +40,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._grading_collect import CollectError, Upload, group_by_student, pick_notebook, read_source
+from ._grading_collect import CollectError, Upload, group_by_student, pick_file, read_source
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT_DIR = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
@@ -317,33 +317,34 @@ def _collect(files: dict[str, bytes], src: Path, assignment: str,
 
     release_dir = course / "release" / assignment
     names = notebook_names(release_dir)
-    releases = {name: nbformat.read(release_dir / f"{name}.ipynb", as_version=4) for name in names}
+    if len(names) != 1:
+        raise GradingError(f"{assignment} has {len(names)} notebooks; the course's tools grade "
+                           "assignments of exactly one notebook.")
+    name = names[0]
+    release_nb = nbformat.read(release_dir / f"{name}.ipynb", as_version=4)
     uploads = group_by_student(files)
 
     submissions = []
     for upload in uploads:
         _keep_originals(course, assignment, upload)
-        chosen, notes = pick_notebook(upload, names)
-        for name in names:
-            sub = Submission(student=upload.student, assignment=assignment,
-                             original_name=upload.original_name,
-                             original_files=sorted(upload.files), notebook=name)
-            sub.findings = {"notes": list(notes)}
+        _forget_derived(course, upload.student, assignment)  # the new upload replaces the old
+        chosen, notes = pick_file(upload, name)
+        sub = Submission(student=upload.student, assignment=assignment,
+                         original_name=upload.original_name,
+                         original_files=sorted(upload.files), notebook=name)
+        raw, problem = read_submission(upload.files[chosen])
+        if raw is None:
+            sub.status = "invalid"
+            sub.findings = {"invalid": problem, "notes": notes}
+        else:
+            cleaned, found = preclean(raw, release_nb)
+            found.monkeypatching = scan_monkeypatching(cleaned)
+            found.notes = notes + found.notes
+            sub.findings = found.as_dict()
             submitted = course / "submitted" / upload.student / assignment / f"{name}.ipynb"
-            raw, problem = (None, "no file for this notebook") if name not in chosen else \
-                read_submission(upload.files[chosen[name]])
-            if raw is None:
-                sub.status = "invalid"
-                sub.findings["invalid"] = problem
-                _forget_derived(course, upload.student, assignment)
-            else:
-                cleaned, found = preclean(raw, releases[name])
-                found.monkeypatching = scan_monkeypatching(cleaned)
-                found.notes = list(notes) + found.notes
-                sub.findings = found.as_dict()
-                submitted.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(cleaned, submitted)
-            submissions.append(sub)
+            submitted.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(cleaned, submitted)
+        submissions.append(sub)
     _update_students(course, assignment, uploads, src)
     for sub in submissions:
         _write_report(course, sub)
@@ -351,22 +352,21 @@ def _collect(files: dict[str, bytes], src: Path, assignment: str,
 
 
 def _keep_originals(course: Path, assignment: str, upload: Upload) -> None:
+    """Store each uploaded file as received; a different file under a known name gets a number."""
     folder = course / "originals" / assignment / upload.student
     folder.mkdir(parents=True, exist_ok=True)
     for path, data in upload.files.items():
-        name = re.sub(r"[^\w.() -]+", "_", path.replace("/", "__"))[-150:]
-        target = folder / name
-        if target.exists() and target.read_bytes() != data:  # a new upload: keep both
-            stem, number = target.stem, 2
-            while (folder / f"{stem}.{number}{target.suffix}").exists():
-                number += 1
-            target = folder / f"{stem}.{number}{target.suffix}"
+        first = folder / re.sub(r"[^\w.() -]+", "_", path.replace("/", "__"))[-150:]
+        number, target = 1, first
+        while target.exists() and target.read_bytes() != data:
+            number += 1
+            target = first.with_name(f"{first.stem}.{number}{first.suffix}")
         if not target.exists():
             target.write_bytes(data)
 
 
 def _forget_derived(course: Path, student: str, assignment: str) -> None:
-    """An unreadable new upload replaces the learner's earlier one: drop what was made from it."""
+    """Drop what was made from a learner's earlier upload (their originals stay)."""
     for step in ("submitted", "autograded", "feedback"):
         folder = course / step / student / assignment
         if folder.exists():
@@ -420,7 +420,6 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     import nbformat
 
     from . import _grading_nbgrader as nbg
-    from ._grading_integrity import run_findings
     from ._grading_worker import WorkerPool
 
     _require(Path(repo), assignment)
@@ -445,36 +444,14 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
 
         results = pool.run(to_grade, on_result=progress)
 
-    source_dir = course / "source" / assignment
-    secrets = {name: nbg.hidden_code_lines(nbformat.read(source_dir / f"{name}.ipynb", 4))
-               for name in notebook_names(source_dir)}
+    source = course / "source" / assignment / f"{submissions[0].notebook}.ipynb"
+    secret = nbg.hidden_code_lines(nbformat.read(source, as_version=4))
     for sub in submissions:
-        result = results.get(sub.student)
-        if result is None:
-            continue
-        graded = result["autograde"]
-        sub.seconds = result.get("seconds")
-        text = graded.get("log", "") + graded.get("error", "")
-        if graded["success"]:
-            sub.status = "graded"
-        else:
-            sub.status = "failed"
-            sub.kernel_crash = bool(re.search(r"DeadKernelError|[Kk]ernel died", text))
-            if not sub.kernel_crash:
-                sub.grading_error = result.get("worker") or _last_error_line(text)
-        autograded = course / "autograded" / sub.student / assignment / f"{sub.notebook}.ipynb"
-        if autograded.exists():
-            ran = run_findings(nbformat.read(autograded, as_version=4))
-            sub.timeouts, sub.errors = ran["timeouts"], ran["errors"]
-        html_file = course / "feedback" / sub.student / assignment / f"{sub.notebook}.html"
-        if html_file.exists():
-            leaked = feedback_leaks(html_file, secrets.get(sub.notebook, set()))
-            if leaked:  # never hand out hidden tests: withhold the file and say so
-                html_file.unlink()
-                sub.findings.setdefault("notes", []).append(
-                    f"feedback withheld: it quoted hidden tests ({leaked[0]!r})")
-            else:
-                sub.feedback = str(html_file.relative_to(course))
+        if sub.student in results:
+            try:
+                _record_result(course, sub, results[sub.student], secret)
+            except Exception as exc:  # an odd file must not cost the rest of the summary
+                sub.grading_error = f"its results could not be read ({exc})"
     _read_scores(config, assignment, submissions)
     for sub in submissions:
         _write_report(course, sub)
@@ -485,6 +462,42 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     echo(table)
     echo(f"\nGrades: {csv_path}\nReports: {summary}\nFeedback: {course / 'feedback'}")
     return GradeRun(assignment, course, submissions, csv_path, summary, table)
+
+
+def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]) -> None:
+    """Fill ``sub`` from its worker's result, its autograded notebook and its feedback file."""
+    import nbformat
+
+    from ._grading_integrity import run_findings
+
+    graded = result["autograde"]
+    sub.seconds = result.get("seconds")
+    if graded["success"]:
+        sub.status = "graded"
+    else:
+        sub.status = "failed"
+        text = graded.get("log", "") + graded.get("error", "")
+        sub.kernel_crash = bool(re.search(r"DeadKernelError|[Kk]ernel died", text))
+        if not sub.kernel_crash:
+            sub.grading_error = result.get("worker") or _last_error_line(text)
+    folder = Path(sub.student) / sub.assignment
+    autograded = course / "autograded" / folder / f"{sub.notebook}.ipynb"
+    if autograded.exists():
+        ran = run_findings(nbformat.read(autograded, as_version=4))
+        sub.timeouts, sub.errors = ran["timeouts"], ran["errors"]
+    written = result.get("feedback")
+    if written and not written["success"]:
+        problem = _last_error_line(written.get("log", "") + written.get("error", ""))
+        sub.findings.setdefault("notes", []).append(f"feedback not written ({problem})")
+    html_file = course / "feedback" / folder / f"{sub.notebook}.html"
+    if html_file.exists():
+        leaked = feedback_leaks(html_file, secret)
+        if leaked:  # never hand out hidden tests: withhold the file and say so
+            html_file.unlink()
+            sub.findings.setdefault("notes", []).append(
+                f"feedback withheld: it quoted hidden tests ({leaked[0]!r})")
+        else:
+            sub.feedback = str(html_file.relative_to(course))
 
 
 def _worker_env() -> dict:
@@ -611,7 +624,7 @@ def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
     max_total, needs_manual_grading, needs_review, flags. A learner with an unreadable file or
     no submission gets 0 and a flag.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     from . import _grading_nbgrader as nbg
 
@@ -625,37 +638,12 @@ def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
     reports = {}
     for path in sorted((course / "reports").glob("*/*.json")):
         reports[(path.parent.name, path.stem)] = json.loads(path.read_text())
-    rows = []
     with Gradebook(_db_url(config)) as gb:
         assignments = {a.name: a.max_score for a in gb.assignments}
         assignments.update({a: assignments.get(a, 0.0) for a, _ in reports})
         ids = sorted(set(students) | {s.id for s in gb.students} | {s for _, s in reports})
-        for student in ids:
-            row = {"student": student,
-                   "original_name": students.get(student, {}).get("original_name", "")}
-            total = max_total = 0.0
-            flags, manual, review = [], False, False
-            for assignment in sorted(assignments):
-                report = reports.get((assignment, student), {})
-                score = 0.0
-                if report.get("status") != "invalid":
-                    try:
-                        found = gb.find_submission(assignment, student)
-                        score = found.score
-                        manual = manual or bool(found.needs_manual_grade)
-                    except MissingEntry:
-                        if not report:
-                            flags.append(f"{assignment}: not submitted")
-                if report.get("flags"):
-                    flags.append(f"{assignment}: {'; '.join(report['flags'])}")
-                review = review or bool(report.get("needs_review"))
-                row[assignment], row[f"{assignment}_max"] = f"{score:g}", f"{assignments[assignment]:g}"
-                total += score
-                max_total += assignments[assignment]
-            row.update(total=f"{total:g}", max_total=f"{max_total:g}",
-                       needs_manual_grading="yes" if manual else "no",
-                       needs_review="yes" if review else "no", flags=" | ".join(flags))
-            rows.append(row)
+        rows = [_export_row(gb, student, students.get(student, {}).get("original_name", ""),
+                            assignments, reports) for student in ids]
     columns = ["student", "original_name"]
     for assignment in sorted(assignments):
         columns += [assignment, f"{assignment}_max"]
@@ -666,6 +654,34 @@ def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return output
+
+
+def _export_row(gb, student: str, original_name: str, assignments: dict[str, float],
+                reports: dict) -> dict:
+    from nbgrader.api import MissingEntry
+
+    row = {"student": student, "original_name": original_name}
+    total = max_total = 0.0
+    flags, manual, review = [], False, False
+    for assignment, max_score in sorted(assignments.items()):
+        report = reports.get((assignment, student), {})
+        score = 0.0
+        if report.get("status") != "invalid":
+            try:
+                found = gb.find_submission(assignment, student)
+                score, manual = found.score, manual or bool(found.needs_manual_grade)
+            except MissingEntry:
+                if not report:
+                    flags.append(f"{assignment}: not submitted")
+        if report.get("flags"):
+            flags.append(f"{assignment}: {'; '.join(report['flags'])}")
+        review = review or bool(report.get("needs_review"))
+        row[assignment], row[f"{assignment}_max"] = f"{score:g}", f"{max_score:g}"
+        total, max_total = total + score, max_total + max_score
+    row.update(total=f"{total:g}", max_total=f"{max_total:g}",
+               needs_manual_grading="yes" if manual else "no",
+               needs_review="yes" if review else "no", flags=" | ".join(flags))
+    return row
 
 
 def formgrader(course: Path = Path("grading"), lab_args: list[str] | None = None) -> int:
@@ -713,14 +729,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--course", type=Path, default=Path("grading"))
     p.add_argument("--output", type=Path, help="CSV path (default: <course>/grades.csv)")
 
-    p = sub.add_parser("formgrader", help="open JupyterLab with nbgrader's formgrader")
+    p = sub.add_parser("formgrader", help="open JupyterLab with nbgrader's formgrader "
+                       "(other options, e.g. --port 8889, go to jupyter lab)")
     p.add_argument("--course", type=Path, default=Path("grading"))
-    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "formgrader":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     skip_slow_optional_imports()
     try:
         if args.command == "release":
@@ -738,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "export":
             print(f"wrote {export(args.course, args.output)}")
         elif args.command == "formgrader":
-            return formgrader(args.course, [a for a in args.lab_args if a != "--"])
+            return formgrader(args.course, [a for a in extra if a != "--"])
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

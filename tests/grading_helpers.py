@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -90,6 +91,15 @@ def load_mutants(case: Case) -> list[dict]:
         missing = MUTANT_KEYS - set(mutant)
         assert not missing, f"{path}: mutant {mutant.get('name')!r} lacks {sorted(missing)}"
     return mutants
+
+
+def selected(mutants: list[dict], index: int) -> bool:
+    """Whether mutant ``index`` runs: all do (``COURSE_MUTANTS=all``, the default), or only the
+    first of each exercise (``COURSE_MUTANTS=first``, a quicker local run)."""
+    if os.environ.get("COURSE_MUTANTS", "all") == "first":
+        first = next(i for i, m in enumerate(mutants) if m["cell"] == mutants[index]["cell"])
+        return index == first
+    return True
 
 
 # --- reading notebooks ------------------------------------------------------------------------

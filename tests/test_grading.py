@@ -422,3 +422,47 @@ def test_autograded_test_cells_are_recognised():
     _, solution = fixture_notebooks()
     assert [grade_id(c) for c in solution.cells if is_autograded_test(c)] == [
         "test_double", "test_softmax_rows_visible", "test_softmax_rows_hidden"]
+
+
+@pytest.mark.slow
+def test_a_hang_past_every_timeout_is_stopped_and_regrading_keeps_manual_grades(tmp_path):
+    """A learner whose kernel ignores interrupts is stopped at the per-submission limit and the
+    next learner is graded by a fresh worker; grading again keeps manual grades and every
+    learner collected before."""
+    from nbgrader.api import Gradebook
+
+    release, solution = fixture_notebooks()
+    correct = json.loads(adversarial_submissions(release, solution, [])["correct"])
+    hang = copy.deepcopy(correct)
+    answer = next(c for c in hang["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    answer["source"] += ("\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                         "while True:\n    pass\n")
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "a_hang.ipynb").write_text(json.dumps(hang))
+    (first / "b_correct.ipynb").write_text(json.dumps(correct))
+    course = tmp_path / "grading"
+    run = grading.grade(first, "00_fixture", course=course, repo=FIXTURE_REPO, timeout=2,
+                        jobs=1, submission_limit=8, figures=False, echo=lambda *a: None)
+    result = {s.student: s for s in run.submissions}
+    assert result["a_hang"].status == "failed" and result["a_hang"].needs_review
+    assert "stopped after 8 s" in result["a_hang"].grading_error
+    auto_full = result["b_correct"].score
+    assert result["b_correct"].status == "graded" and auto_full == 5
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # the formgrader's work
+        grade = gb.find_grade("written_softmax_shift", "fixture", "00_fixture", "b_correct")
+        grade.manual_score = 1.0
+        gb.db.commit()
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "b_correct.ipynb").write_text(json.dumps(correct))
+    grading.grade(second, "00_fixture", course=course, repo=FIXTURE_REPO, timeout=10,
+                  jobs=1, figures=False, echo=lambda *a: None)
+    with open(course / "grades.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert rows["b_correct"]["00_fixture"] == "6", "the manual grade survives regrading"
+    assert rows["a_hang"]["needs_review"] == "yes", "a learner collected earlier keeps a row"
+    assert len(list((course / "originals" / "00_fixture" / "b_correct").iterdir())) == 1
+    html = next((course / "feedback" / "b_correct").rglob("*.html")).read_text()
+    assert "Score: 6.0 / 6.0" in html or "6.0 / 6.0" in html

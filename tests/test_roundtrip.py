@@ -26,7 +26,8 @@ Mutant runner
 Each mutant is the solution notebook with that one cell's source replaced, graded as one learner of
 the batch. Every cell in ``loses`` must score 0, every other autograded cell full marks, and the
 output of the first cell in ``loses`` (the visible check the learner sees) must contain
-``message``. Every autograded exercise needs at least one mutant.
+``message``. Every autograded exercise needs at least one mutant. ``COURSE_MUTANTS=first`` runs
+only the first mutant of each exercise (a quicker local run; CI runs all).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from grading_helpers import (
     output_text,
     scratch_repo,
     secret_lines,
+    selected,
     to_bytes,
     with_source,
     write_class,
@@ -129,7 +131,9 @@ def _grade_batch(case: Case, folder: Path) -> Batch:
              "untouched": release_file.read_bytes()}
     mutants = load_mutants(case)
     for index, mutant in enumerate(mutants):
-        files[f"mutant_{index:02d}"] = to_bytes(with_source(solution, mutant["cell"], mutant["source"]))
+        if selected(mutants, index):
+            mutated = with_source(solution, mutant["cell"], mutant["source"])
+            files[f"mutant_{index:02d}"] = to_bytes(mutated)
     run = grading.grade(write_class(folder / "class", files), case.assignment,
                         course=folder / "grading", repo=repo,
                         timeout=10 if case.is_fixture else None, jobs=JOBS, figures=False,
@@ -190,8 +194,21 @@ def test_solution_gets_full_marks(case, graded):
              if cell not in manual and g["score"] != g["max_score"]}
     assert not short, f"the solution loses points in {short}; errors: {sub.errors}"
     assert sub.max_score > 0
-    errors = error_cells(batch.autograded("solution"))
+    autograded = batch.autograded("solution")
+    errors = error_cells(autograded)
     assert not errors, f"the solution notebook raised errors when graded: {errors}"
+    numbers = [grade_id(c) for c in autograded.cells if is_autograded_test(c) and any(
+        _is_number(o) for o in c.get("outputs", []) if o.get("output_type") == "execute_result")]
+    assert not numbers, (f"test cells {numbers} end with an expression whose value is a number, "
+                         "which nbgrader reads as partial credit: end them with a statement")
+
+
+def _is_number(output) -> bool:
+    try:
+        float(output.get("data", {}).get("text/plain", ""))
+    except ValueError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -234,6 +251,8 @@ def test_mutant_loses_exactly_its_points(case, index, problem, graded):
     assert problem is None, f"{case.mutants_file} cannot be read: {problem}"
     batch = graded(case)
     mutant = batch.mutants[index]
+    if not selected(batch.mutants, index):
+        pytest.skip("COURSE_MUTANTS=first: only the first mutant of each exercise runs")
     solution = case.solution(case.notebook_names[0])
     solution_cells = {grade_id(c) for c in solution.cells if nbgrader(c).get("solution")}
     tests = {grade_id(c) for c in solution.cells if is_autograded_test(c)}
