@@ -112,8 +112,9 @@ def race(surface: Surface, steps: int = 60, lr: dict | None = None, **hyper) -> 
 def step_lengths(rule, grad, steps: int = 100, lr=0.1, **hyper) -> np.ndarray:
     """The length of every step a rule takes when the gradient never changes: (steps,).
 
-    With a constant gradient g, AdaGrad's k-th step is η‖g‖/‖g‖·1/√k (it shrinks for ever),
-    RMSProp's settles at η per coordinate and Adam's stays near η."""
+    With a constant gradient g in D coordinates (none of them 0), AdaGrad moves each coordinate
+    by η/√k at step k, so its step length is η√D/√k (it shrinks for ever); RMSProp's settles at
+    η per coordinate and Adam's stays near η per coordinate."""
     if isinstance(rule, str):
         rule = overrides.get(rule)
     g = np.asarray(grad, dtype=np.float64)
