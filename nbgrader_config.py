@@ -26,6 +26,19 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ExecutePreprocessor.timeout = 60
 c.ExecutePreprocessor.interrupt_on_timeout = True
 
+# Autograding as nbgrader does it, except that each cell keeps at most 1 MB of output: an
+# infinite loop that prints would otherwise fill the grader's memory before the timeout.
+c.Autograde.autograde_preprocessors = [
+    "course_lib._grading_nbgrader.CappedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.CappedExecute.output_limit = 1_000_000
+
 # A test cell a learner deleted is put back and graded instead of waiting for a manual grade.
 c.OverwriteCells.add_missing_cells = True
 

@@ -19,8 +19,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import api as nbgrader_api
 from nbgrader.apps import NbGraderAPI
 from nbgrader.dbutil import _temp_alembic_ini
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer, Unicode
 from traitlets.config import Config, PyFileConfigLoader
 
 from .grading import GradingError
@@ -94,6 +94,35 @@ def check(result: dict, what: str) -> None:
 
 def generate_assignment(api: NbGraderAPI, assignment: str) -> None:
     check(api.generate_assignment(assignment, force=True), f"generate assignment {assignment!r}")
+
+
+class CappedExecute(Execute):
+    """nbgrader's Execute, keeping at most ``output_limit`` characters of output per cell.
+
+    nbclient keeps every output message in memory, so a learner's infinite loop that prints
+    (``while loss > 0.01: print(loss)``) fills gigabytes before the cell timeout stops it
+    (measured here: about 1 GB in 5 s). Past the limit further outputs are dropped and one line
+    says so; the loop still ends at the cell timeout.
+    """
+
+    output_limit = Integer(1_000_000, help="characters of output kept per cell").tag(config=True)
+
+    def preprocess(self, nb, resources=None, *args, **kwargs):
+        self._used: dict[int, int] = {}
+        return super().preprocess(nb, resources, *args, **kwargs)
+
+    def output(self, outs, msg, display_id, cell_index):
+        used = self._used.get(cell_index, 0)
+        if used > self.output_limit:
+            return None
+        used += len(str(msg.get("content", "")))
+        self._used[cell_index] = used
+        if used > self.output_limit:
+            outs.append(NotebookNode(output_type="stream", name="stdout", text=(
+                f"\n[the grader kept the first {self.output_limit:,} characters of this "
+                "cell's output and dropped the rest]\n")))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
 
 def strip_hidden_region(source: str) -> tuple[str, bool]:

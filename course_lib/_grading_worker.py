@@ -7,8 +7,8 @@ into a failed result for that learner; the worker process is there for what it c
 (a runaway kernel flooding memory, a hang past every timeout): the pool then kills the worker and
 its kernels, records the learner as failed, and starts a fresh worker for the rest.
 
-Run as ``python -m course_lib._grading_worker COURSE_DIR ASSIGNMENT TIMEOUT FIGURES FEEDBACK``
-(the pool does; the last two are 0 or 1).
+Run as ``python -m course_lib._grading_worker COURSE TIMEOUT FIGURES FEEDBACK MEMORY_MB`` with
+the assignment after COURSE (the pool does; FIGURES and FEEDBACK are 0 or 1).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ READY = "ready"
 
 def worker_main(argv: list[str]) -> int:
     course, assignment, timeout = Path(argv[0]), argv[1], int(argv[2])
-    figures, write_feedback = argv[3] == "1", argv[4] == "1"
+    figures, write_feedback, memory_mb = argv[3] == "1", argv[4] == "1", int(argv[5])
+    _limit_memory(memory_mb)
     # The protocol owns the real stdout; everything else (kernels started later included)
     # writes to stderr, so nothing a learner prints can be mistaken for a result.
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
@@ -53,6 +54,22 @@ def worker_main(argv: list[str]) -> int:
         result["seconds"] = round(time.monotonic() - started, 2)
         protocol.write(json.dumps(result) + "\n")
     return 0
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's heap, and so each kernel it starts (they inherit the limit).
+
+    A learner's loop that keeps printing makes the kernel buffer output faster than it can be
+    sent (measured: 2.7 GB in 30 s); at the cap it fails with MemoryError or dies, and the
+    learner is reported, instead of the machine running out of memory.
+    """
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ImportError, ValueError, OSError):  # not on this platform: grade without a cap
+        pass
 
 
 def _brief(result: dict) -> dict:
@@ -187,9 +204,11 @@ class WorkerPool:
     """
 
     def __init__(self, course: Path, assignment: str, *, timeout: int, jobs: int, limit: float,
-                 log_path: Path, env: dict, figures: bool = True, feedback: bool = True):
+                 log_path: Path, env: dict, figures: bool = True, feedback: bool = True,
+                 memory_mb: int = 2048):
         self.command = [sys.executable, "-m", "course_lib._grading_worker", str(course),
-                        assignment, str(timeout), str(int(figures)), str(int(feedback))]
+                        assignment, str(timeout), str(int(figures)), str(int(feedback)),
+                        str(memory_mb)]
         self.jobs, self.limit, self.env, self.log_path = jobs, limit, env, log_path
         self._pool: _Pool | None = None
 

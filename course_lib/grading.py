@@ -407,13 +407,15 @@ class GradeRun:
 
 def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path = REPO,
           timeout: int | None = None, jobs: int = DEFAULT_JOBS,
-          submission_limit: float | None = None, figures: bool = True, feedback: bool = True,
-          echo=print) -> GradeRun:
+          submission_limit: float | None = None, memory_limit: float = 2.0,
+          figures: bool = True, feedback: bool = True, echo=print) -> GradeRun:
     """Collect, pre-clean, autograde, write feedback, reports and the CSV, for a whole class.
 
     ``timeout`` is the per-cell limit (nbgrader_config.py's by default); ``submission_limit``
     the most seconds one learner may take in all (ten cell timeouts by default); ``jobs`` the
-    number of learners graded at once. No submission can stop the batch. ``figures=False``
+    number of learners graded at once; ``memory_limit`` the GB of heap each grading process and
+    kernel may use (the course budgets 1 GB per notebook). No submission can stop the batch.
+    ``figures=False``
     skips drawing plots and ``feedback=False`` skips the feedback files: grades are the same,
     in less time (the course's own tests use both).
     """
@@ -430,7 +432,8 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     jobs = max(1, min(jobs, len(files)))
     # The workers import nbgrader (seconds) while this process generates and collects.
     with WorkerPool(course, assignment, timeout=timeout, jobs=jobs, figures=figures,
-                    feedback=feedback, limit=submission_limit or 10 * timeout, env=_worker_env(),
+                    feedback=feedback, limit=submission_limit or 10 * timeout,
+                    memory_mb=int(memory_limit * 1024), env=_worker_env(),
                     log_path=course / "reports" / assignment / "worker.log") as pool:
         nbg.generate_assignment(nbg.make_api(config), assignment)
         submissions = _collect(files, Path(src), assignment, course)
@@ -719,6 +722,8 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--timeout", type=int, help="seconds per cell (default: from config)")
             p.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                            help=f"learners graded at once (default: {DEFAULT_JOBS})")
+            p.add_argument("--memory-limit", type=float, default=2.0, metavar="GB",
+                           help="heap per kernel (default: 2)")
 
     p = sub.add_parser("feedback", help="rewrite scrubbed feedback (after manual grading)")
     p.add_argument("--assignment", "-a", required=True)
@@ -750,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
             print(summary_table(subs))
         elif args.command == "grade":
             grade(args.src, args.assignment, args.course, repo=args.repo, timeout=args.timeout,
-                  jobs=args.jobs)
+                  jobs=args.jobs, memory_limit=args.memory_limit)
         elif args.command == "feedback":
             for path in write_feedback(args.assignment, args.course, args.student):
                 print(f"wrote {path}")

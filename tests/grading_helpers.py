@@ -209,6 +209,7 @@ def adversarial_submissions(release, solution, mutants: list[dict]) -> dict[str,
 
     correct            a correct answer typed into the release notebook
     infinite_loop      correct, plus ``while True: pass`` in the first answer cell
+    output_flood       correct, plus a loop that prints without end
     kernel_crash       correct, plus ``os._exit(1)`` in the first answer cell
     invalid_json       a truncated file
     not_a_notebook     valid JSON that is not a notebook
@@ -233,6 +234,7 @@ def adversarial_submissions(release, solution, mutants: list[dict]) -> dict[str,
         return edit
 
     out["infinite_loop"] = changed(append("\n\nwhile True:\n    pass\n"))
+    out["output_flood"] = changed(append("\n\nwhile True:\n    print('x' * 10_000)\n"))
     out["kernel_crash"] = changed(append("\n\nimport os\nos._exit(1)\n"))
     out["invalid_json"] = out["correct"][: len(out["correct"]) // 2]
     out["not_a_notebook"] = json.dumps({"name": "not a notebook"}).encode()

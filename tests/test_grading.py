@@ -380,10 +380,19 @@ def test_repaired_submissions_are_graded_as_if_intact(adversarial):
     marks; tampered test cells are restored, so tampering earns nothing."""
     case, _, _, reports, _, _ = adversarial
     full = reports["correct"]["score"]
-    for student in ("deletedtestcell", "duplicatedcell", "retypedcell", "infiniteloop"):
+    for student in ("deletedtestcell", "duplicatedcell", "retypedcell", "infiniteloop",
+                    "outputflood"):
         assert reports[student]["status"] == "graded", reports[student]["flags"]
         assert reports[student]["score"] == full, (student, reports[student]["grades"])
     assert reports["tamperedtests"]["score"] == 0
+
+
+@pytest.mark.slow
+def test_an_output_flood_is_cut_short(adversarial):
+    """A loop that prints forever keeps 1 MB of output (the grader's memory stays bounded)."""
+    case, _, course, _, _, _ = adversarial
+    notebook = next((course / "autograded" / "outputflood").rglob("*.ipynb"))
+    assert notebook.stat().st_size < 3_000_000
 
 
 @pytest.mark.slow
