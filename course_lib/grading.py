@@ -229,6 +229,7 @@ class Submission:
     errors: dict = field(default_factory=dict)
     kernel_crash: bool = False
     grading_error: str | None = None
+    log_tail: str | None = None  # nbgrader's last log lines when it could not grade
     grades: dict = field(default_factory=dict)
     score: float = 0.0
     max_score: float = 0.0
@@ -480,6 +481,7 @@ def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]
     else:
         sub.status = "failed"
         text = graded.get("log", "") + graded.get("error", "")
+        sub.log_tail = "\n".join(text.strip().splitlines()[-30:])
         sub.kernel_crash = bool(re.search(r"DeadKernelError|[Kk]ernel died", text))
         if not sub.kernel_crash:
             sub.grading_error = result.get("worker") or _last_error_line(text)
@@ -514,8 +516,11 @@ def _worker_env() -> dict:
 
 
 def _last_error_line(text: str) -> str:
+    """The most telling line of a log: the last "SomeError: ..." other than nbgrader's own
+    "see the traceback above"."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if re.match(r"^\w*(Error|Exception)\b", line)]
+    errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b", line)
+              and "NbGraderException" not in line]
     return (errors or lines or ["unknown error"])[-1][:200]
 
 
@@ -553,19 +558,26 @@ def feedback_leaks(html_file: Path, secret_lines: set[str]) -> list[str]:
     return quoted_lines(text, secret_lines)
 
 
-def summary_table(submissions: list[Submission]) -> str:
-    rows = [("student", "score", "max", "review", "flags")]
+def summary_table(submissions: list[Submission], scores: bool = True) -> str:
+    """One line per learner: score and max (or, before grading, the status), review, flags."""
+    head = ("student", "score", "max") if scores else ("student", "status")
+    rows = [(*head, "review", "flags")]
     for sub in sorted(submissions, key=lambda s: s.student):
-        rows.append((sub.student, f"{sub.score:g}", f"{sub.max_score:g}",
-                     "YES" if sub.needs_review else "", "; ".join(sub.flags) or "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  "
-             + row[4] for row in rows]
+        middle = (f"{sub.score:g}", f"{sub.max_score:g}") if scores else (sub.status,)
+        rows.append((sub.student, *middle, "YES" if sub.needs_review else "",
+                     "; ".join(sub.flags) or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head) + 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True))
+             + "  " + row[-1] for row in rows]
     lines.insert(1, "-" * max(len(line) for line in lines))
-    graded = sum(s.status == "graded" for s in submissions)
     review = sum(s.needs_review for s in submissions)
-    lines.append(f"\n{len(submissions)} submissions: {graded} graded, "
-                 f"{len(submissions) - graded} not graded, {review} to review by hand.")
+    if scores:
+        graded = sum(s.status == "graded" for s in submissions)
+        counts = f"{graded} graded, {len(submissions) - graded} not graded"
+    else:
+        readable = sum(s.status != "invalid" for s in submissions)
+        counts = f"{readable} collected, {len(submissions) - readable} unreadable"
+    lines.append(f"\n{len(submissions)} submissions: {counts}, {review} to review by hand.")
     return "\n".join(lines)
 
 
@@ -752,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path}")
         elif args.command == "collect":
             subs = collect(args.src, args.assignment, args.course, repo=args.repo)
-            print(summary_table(subs))
+            print(summary_table(subs, scores=False))
         elif args.command == "grade":
             grade(args.src, args.assignment, args.course, repo=args.repo, timeout=args.timeout,
                   jobs=args.jobs, memory_limit=args.memory_limit)

@@ -1,7 +1,7 @@
 """Every solution notebook executes cleanly under nbval (``--nbval-lax``), headless.
 
-nbval runs in one subprocess over scratch copies of ``solutions/<id>/`` (pytest and nbval start
-once; each assignment's test then reads its own result from the JUnit XML). It never runs on
+nbval runs over scratch copies of ``solutions/<id>/`` in one subprocess per CPU, each taking a
+share of the notebooks; each assignment's test then reads its own result from the JUnit XML. It never runs on
 ``notebooks/``: the student stubs raise by design. The copies keep a notebook that writes a file
 from leaving anything in the checkout. ``COURSE_HEADLESS=1`` tells widget cells that no browser
 is attached.
@@ -22,11 +22,13 @@ from grading_helpers import cases
 pytestmark = pytest.mark.slow
 CASES = cases()
 CELL_TIMEOUT = 60  # seconds, as the grader's (nbgrader_config.py); a notebook's budget is 30 s
+JOBS = max(2, os.cpu_count() or 2)
 
 
 @pytest.fixture(scope="session")
 def nbval_results(tmp_path_factory):
-    """notebook path in the copy -> list of (test name, failure text or None), and the copies."""
+    """(copies, results, outputs, seconds): case -> its copy; notebook path in the copies ->
+    list of (test name, failure text or None); the subprocesses' output; the wall time."""
     folder = tmp_path_factory.mktemp("nbval")
     copies = {}
     for case in CASES:
@@ -34,38 +36,44 @@ def nbval_results(tmp_path_factory):
         shutil.copytree(case.solutions, target,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         copies[case] = target
-    report = folder / "nbval.xml"
     env = dict(os.environ, COURSE_HEADLESS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
-    command = [sys.executable, "-m", "pytest", "--nbval-lax",
-               f"--nbval-cell-timeout={CELL_TIMEOUT}", "-p", "no:cacheprovider",
-               "-o", "addopts=", "-o", "junit_family=xunit1", f"--junitxml={report}",
-               "--rootdir", str(folder), "-q", *[str(p) for p in copies.values()]]
     started = time.monotonic()
-    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=1800)
+    groups = [list(copies.values())[i::JOBS] for i in range(JOBS)]  # one pytest per CPU
+    running = []
+    for number, group in enumerate(g for g in groups if g):
+        report = folder / f"nbval-{number}.xml"
+        command = [sys.executable, "-m", "pytest", "--nbval-lax",
+                   f"--nbval-cell-timeout={CELL_TIMEOUT}", "-p", "no:cacheprovider",
+                   "-o", "addopts=", "-o", "junit_family=xunit1", f"--junitxml={report}",
+                   "--rootdir", str(folder), "-q", *[str(p) for p in group]]
+        running.append((report, subprocess.Popen(command, cwd=folder, env=env, text=True,
+                                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
     results: dict[str, list] = {}
-    if report.exists():
-        for testcase in ET.parse(report).getroot().iter("testcase"):
-            failure = testcase.find("failure")
-            if failure is None:
-                failure = testcase.find("error")
-            text = None if failure is None else (failure.get("message", "") + "\n" +
-                                                 (failure.text or ""))
-            results.setdefault(testcase.get("file", ""), []).append((testcase.get("name"), text))
-    return copies, results, done, time.monotonic() - started
+    outputs = []
+    for report, process in running:
+        outputs.append(process.communicate(timeout=1800)[0])
+        if report.exists():
+            for testcase in ET.parse(report).getroot().iter("testcase"):
+                failure = testcase.find("failure")
+                if failure is None:
+                    failure = testcase.find("error")
+                text = None if failure is None else (failure.get("message", "") + "\n" +
+                                                     (failure.text or ""))
+                results.setdefault(testcase.get("file", ""), []).append(
+                    (testcase.get("name"), text))
+    return copies, results, "\n".join(outputs), time.monotonic() - started
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_solution_notebook_runs_under_nbval(case, nbval_results):
-    copies, results, done, _ = nbval_results
+    copies, results, output, _ = nbval_results
     notebooks = sorted(copies[case].glob("*.ipynb"))
     assert notebooks, f"{case.solutions} has no notebook"
     for notebook in notebooks:
         rel = os.path.relpath(notebook, copies[case].parent)
         ran = results.get(rel)
-        assert ran, (f"nbval did not run {case.solutions.name}/{notebook.name}:\n"
-                     f"{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
+        assert ran, f"nbval did not run {case.solutions.name}/{notebook.name}:\n{output[-4000:]}"
         failed = [(name, text) for name, text in ran if text]
         assert not failed, "\n\n".join(
             f"{notebook.name}, {name}:\n{text[-2500:]}" for name, text in failed)
