@@ -3,7 +3,8 @@
     python -m course_lib.grading release [ASSIGNMENT ...]
     python -m course_lib.grading collect SRC --assignment ID [--course DIR]
     python -m course_lib.grading grade SRC --assignment ID [--course DIR] [--timeout S] [--jobs N]
-    python -m course_lib.grading feedback --assignment ID [--course DIR]
+                                       [--memory-limit GB]
+    python -m course_lib.grading feedback --assignment ID [--course DIR] [--student ID ...]
     python -m course_lib.grading export [--course DIR] [--output FILE]
     python -m course_lib.grading formgrader [--course DIR] [JUPYTER LAB OPTIONS ...]
 
@@ -134,10 +135,15 @@ def _fill_missing_cell_ids(path: Path) -> None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     if raw.get("nbformat") != 4 or raw.get("nbformat_minor", 0) < 5:
         return
+    taken = {cell.get("id") for cell in raw.get("cells", [])}
     changed = False
     for index, cell in enumerate(raw.get("cells", [])):
         if not cell.get("id"):
-            cell["id"] = f"cell-{index}"
+            number = index
+            while f"cell-{number}" in taken:
+                number += 1
+            cell["id"] = f"cell-{number}"
+            taken.add(cell["id"])
             changed = True
     if changed:
         path.write_text(json.dumps(raw, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
