@@ -46,7 +46,7 @@ from ._grading_collect import CollectError, Upload, group_by_student, pick_file,
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT_DIR = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
 CONFIG_MARKER = "# Written by course_lib.grading"
-DEFAULT_JOBS = max(1, (os.cpu_count() or 2) // 2)
+DEFAULT_JOBS = min(os.cpu_count() or 1, 4)  # one kernel per CPU; four keep memory near 5 GB
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
 
 
