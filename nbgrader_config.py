@@ -29,7 +29,7 @@ c.ExecutePreprocessor.interrupt_on_timeout = True
 # Autograding as nbgrader does it, except that each cell keeps at most 1 MB of output: an
 # infinite loop that prints would otherwise fill the grader's memory before the timeout.
 c.Autograde.autograde_preprocessors = [
-    "course_lib._grading_nbgrader.CappedExecute",
+    "course_lib.grading.autograde.CappedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -58,7 +58,7 @@ c.ClearOutput.remove_metadata_fields = ["collapsed", "scrolled", "execution", "E
 # Feedback for learners: nbgrader's HTML shows the hidden tests (nbgrader issue #917), so the
 # grade cells' hidden regions and the tracebacks that quote them are scrubbed first.
 c.GenerateFeedback.preprocessors = [
-    "course_lib._grading_nbgrader.ScrubHiddenTests",
+    "course_lib.grading.autograde.ScrubHiddenTests",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -10,7 +10,7 @@ steps, after warm-up, in interleaved rounds (the order rotating each round); fig
 ratios the median of the per-round ratios. Contenders, all from the same He-initialised weights
 (their first losses are checked to agree):
 
-- ``cupy``: course_lib on CuPy as ``fit`` runs it, with the fused kernels of ``course_lib._cuda``;
+- ``cupy``: course_lib on CuPy as ``fit`` runs it, with the fused kernels of ``course_lib._fast.cuda``;
 - ``cupy graph``: that step captured once into a CUDA graph (``cupy.cuda.Stream.begin_capture``)
   and replayed, one launch a step (valid for SGD at a constant learning rate: nothing in its step
   is decided on the host);
@@ -122,8 +122,8 @@ def course_lib_step(weights, X, fused=True):
     if fused:
         return step
 
-    def straight_port(X, y):  # layers and optimizer ask course_lib._cuda on every call
-        from course_lib import _cuda
+    def straight_port(X, y):  # layers and optimizer ask course_lib._fast.cuda on every call
+        from course_lib._fast import cuda as _cuda
 
         _cuda.enabled = False
         try:

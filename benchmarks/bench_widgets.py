@@ -33,8 +33,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from course_lib._widget_base import probabilities  # noqa: E402
 from course_lib.widgets import Playground  # noqa: E402
+from course_lib.widgets.base import probabilities  # noqa: E402
 
 FRAME_TARGET_MS = 50.0
 FRAMES = 60

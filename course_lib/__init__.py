@@ -1,9 +1,18 @@
 """course_lib: the readable NumPy (or CuPy) implementation every course notebook imports.
 
-Modules, simplest first: ``backend`` (numpy or cupy), ``functional`` (forward/backward pairs),
-``losses``, ``optim``, ``layers``, ``train`` (``fit``), ``gradcheck``, ``datasets``, ``checks``.
-``plotting``, ``widgets`` and ``grading`` load matplotlib, ipywidgets or nbgrader and are
-imported only when used.
+Four parts, lowest first; each uses only the parts below it:
+
+- the library, simplest first: ``backend`` (numpy or cupy), ``functional`` (forward/backward
+  pairs), ``losses``, ``optim``, ``regularization`` (L2), ``layers``, ``train`` (``fit``),
+  ``gradcheck``, ``datasets``, ``plotting``; ``overrides`` (``using``) is how the learner's own
+  functions get in; ``_fast`` holds the in-place and CUDA twins the library looks up by name;
+- ``lessons``: what only the notebooks use (``checks``, per-notebook helpers);
+- ``widgets``: the live views;
+- ``grading``: the instructor's tools.
+
+``import course_lib`` loads only ``backend`` and ``overrides``; every other module is imported
+when first used (``course_lib.layers``), so matplotlib, ipywidgets, nbgrader and cupy load only
+where they are needed.
 """
 
 import importlib
@@ -14,14 +23,14 @@ from .overrides import using
 __version__ = "0.1.0"
 __all__ = ["backend", "using", "__version__"]
 
-_LAZY = {
-    "functional", "losses", "optim", "layers", "train", "gradcheck", "datasets", "checks",
-    "plotting", "widgets", "grading", "overrides",
+_SUBMODULES = {
+    "functional", "losses", "optim", "regularization", "layers", "train", "gradcheck",
+    "datasets", "plotting", "overrides", "lessons", "widgets", "grading", "checks",
 }
 
 
 def __getattr__(name):
-    if name in _LAZY:
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
 

@@ -24,12 +24,12 @@ def _f(name):
 
 
 def _fused_on_gpu(fn, x):
-    """``fn``, or its fused CUDA kernel (``course_lib._cuda``) when ``fn`` is course_lib's
+    """``fn``, or its fused CUDA kernel (``course_lib._fast.cuda``) when ``fn`` is course_lib's
     reference and ``x`` lives on the GPU: the same maths in one kernel launch instead of several.
     A learner's function always runs as written."""
     if type(x) is numpy.ndarray or not backend.is_device_array(x):
         return fn
-    from . import _cuda
+    from ._fast import cuda as _cuda
 
     return _cuda.fused(fn)
 

@@ -215,7 +215,9 @@ class Optimizer:
             self._lr_checked = positive("The learning rate", self.lr)
         first = self.params[0].data
         if type(first) is not numpy.ndarray and backend.is_device_array(first):
-            from . import _cuda  # on the GPU: the same update in one fused kernel per parameter
+            from ._fast import (
+                cuda as _cuda,  # on the GPU: the same update in one fused kernel per parameter
+            )
 
             in_place = _cuda.fused(in_place)
         for i, p in enumerate(self.params):

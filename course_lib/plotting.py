@@ -186,7 +186,7 @@ def trajectories(surface, paths, ax=None, title: str | None = None, levels: int 
     """Optimizer paths on the contour plot of a cost of two weights.
 
     surface: an object with ``value(x, y)`` (vectorised), ``xlim``, ``ylim`` and optionally
-    ``minima`` and ``name`` (``course_lib.surfaces``); paths: ``{label: (steps + 1, 2) array}``."""
+    ``minima`` and ``name`` (``course_lib.lessons.surfaces``); paths: ``{label: (steps + 1, 2) array}``."""
     ax = _axes(ax, figsize=(5.5, 3.6))
     xs = np.linspace(*surface.xlim, resolution)
     ys = np.linspace(*surface.ylim, resolution)

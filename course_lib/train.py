@@ -251,11 +251,11 @@ def _backward_without_input_grad(model):
 
 def _step_loss(loss_fn, X):
     """The loss ``fit`` calls on each mini-batch: on the GPU, course_lib's own softmax
-    cross-entropy becomes its fused kernels (``course_lib._cuda``: the same maths in fewer
+    cross-entropy becomes its fused kernels (``course_lib._fast.cuda``: the same maths in fewer
     launches); any other loss, a learner's included, runs as given."""
     if type(X) is numpy.ndarray or not backend.is_device_array(X):
         return loss_fn
-    from . import _cuda
+    from ._fast import cuda as _cuda
 
     return _cuda.fused(loss_fn)
 

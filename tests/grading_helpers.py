@@ -149,7 +149,7 @@ def error_cells(nb) -> dict[int, str]:
 
 
 def secret_lines(solution) -> set[str]:
-    from course_lib._grading_nbgrader import hidden_code_lines
+    from course_lib.grading.autograde import hidden_code_lines
 
     return hidden_code_lines(solution)
 

@@ -1,5 +1,5 @@
 """The CUDA path (issue 9): course_lib on CuPy with no host round trip per training step, and the
-fused kernels of ``course_lib._cuda``.
+fused kernels of ``course_lib._fast.cuda``.
 
 On any machine (the CPU stands in for what it can):
 - every kernel's oracle computes what course_lib's reference function computes, bit for bit;
@@ -37,7 +37,8 @@ import numpy as np
 import pytest
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from course_lib import _cuda, backend, datasets, functional, layers, losses, optim, train
+from course_lib import backend, datasets, functional, layers, losses, optim, train
+from course_lib._fast import cuda as _cuda
 
 
 def _gpu_missing():
@@ -595,7 +596,7 @@ def test_the_kernels_module_calls_no_numpy():
     NumPy call at all."""
     from test_backend import ROOT, numpy_calls
 
-    assert numpy_calls((ROOT / "course_lib" / "_cuda.py").read_text(encoding="utf-8")) == []
+    assert numpy_calls((ROOT / "course_lib" / "_fast" / "cuda.py").read_text(encoding="utf-8")) == []
 
 
 # --- the GPU benchmark, as far as it goes without a GPU ------------------------------------------

@@ -30,8 +30,8 @@ from grading_helpers import (
 )
 
 from course_lib import grading
-from course_lib._grading_collect import CollectError, group_by_student, read_source, slug
-from course_lib._grading_integrity import preclean, read_submission, scan_monkeypatching
+from course_lib.grading.collect import CollectError, group_by_student, read_source, slug
+from course_lib.grading.integrity import preclean, read_submission, scan_monkeypatching
 
 FIXTURE = Case(FIXTURE_REPO, "00_fixture")
 ADVERSARIAL = ["01_forward_propagation"]  # real notebooks the adversarial class also runs on
@@ -239,7 +239,7 @@ def test_checks_resist_rebound_numpy(monkeypatch):
 
 
 def test_scrubbing_removes_hidden_tests_and_the_tracebacks_that_quote_them():
-    from course_lib._grading_nbgrader import ScrubHiddenTests
+    from course_lib.grading.autograde import ScrubHiddenTests
 
     _, solution = fixture_notebooks()
     nb = copy.deepcopy(solution)

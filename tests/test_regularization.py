@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from course_lib import checks, layers, optim, regularization, train
+from course_lib.lessons import overfitting
 
 
 def test_l2_penalty_seed000():
@@ -112,22 +113,22 @@ def test_l2_refuses_in_one_sentence(one_sentence):
 
 
 def test_overfit_run_overfits_and_l2_helps():
-    _, plain = regularization.overfit_run(num_epochs=300)
-    _, l2 = regularization.overfit_run(num_epochs=300, l2=0.003)
+    _, plain = overfitting.overfit_run(num_epochs=300)
+    _, l2 = overfitting.overfit_run(num_epochs=300, l2=0.003)
     assert plain["loss"][-1] < 0.05 and plain["val_loss"][-1] > 2 * min(plain["val_loss"])
     assert l2["val_loss"][-1] < 0.6 * plain["val_loss"][-1]
-    (X, y), (X_val, y_val) = regularization.noisy_data("circles", seed=1)
+    (X, y), (X_val, y_val) = overfitting.noisy_data("circles", seed=1)
     assert X.shape == (60, 2) and y.shape == (60, 1) and X_val.shape == (150, 2)
     with pytest.raises(ValueError, match="dataset"):
-        regularization.noisy_data("spirals")
+        overfitting.noisy_data("spirals")
 
 
 def test_overfit_run_matches_plain_fit_without_regularization():
-    (X, y), validation = regularization.noisy_data("moons", seed=0)
+    (X, y), validation = overfitting.noisy_data("moons", seed=0)
     net = layers.mlp([2, 32, 32, 1], "relu", rng=0, output_activation="sigmoid")
     history = train.fit(net, "binary_cross_entropy", optim.Adam(net.parameters(), lr=0.01), X, y,
                         num_epochs=20, batch_size=None, validation=validation, progress=False)
-    _, again = regularization.overfit_run(num_epochs=20)
+    _, again = overfitting.overfit_run(num_epochs=20)
     assert np.allclose(history["val_loss"], again["val_loss"])
 
 

@@ -1,4 +1,4 @@
-"""course_lib.surfaces (notebook 06): the ravine and saddle surfaces and their gradients, the
+"""course_lib.lessons.surfaces (notebook 06): the ravine and saddle surfaces and their gradients, the
 trajectories of the update rules on them, and a network's cost as a function of one flat vector.
 
 The oracles are independent: values worked by hand, conftest's centred difference, SGD on the
@@ -7,7 +7,8 @@ ravine in closed form and by a hand loop, and our own forward pass of seed 001's
 import numpy as np
 import pytest
 
-from course_lib import datasets, layers, optim, overrides, surfaces, train
+from course_lib import datasets, layers, optim, overrides, train
+from course_lib.lessons import surfaces
 
 SURFACES = {"ravine": surfaces.RAVINE, "saddle": surfaces.SADDLE}
 

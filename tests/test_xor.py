@@ -1,11 +1,12 @@
-"""course_lib.xor (notebook 05's reference exercises), checked against hand-worked numbers and the
+"""course_lib.lessons.xor (notebook 05's reference exercises), checked against hand-worked numbers and the
 seeds: least squares gives w = 0, w₀ = 0.5 on XOR (seed 004), seed 004's ReLU network gives
 [0, 1, 1, 0], and seed 003's network reaches its printed cost after 4900 epochs."""
 
 import numpy as np
 import pytest
 
-from course_lib import datasets, layers, xor
+from course_lib import datasets, layers
+from course_lib.lessons import xor
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])

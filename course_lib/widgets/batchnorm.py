@@ -13,8 +13,9 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from . import datasets
-from ._widget_base import (
+from .. import datasets
+from ..backend import to_device, to_numpy
+from .base import (
     OPTIMIZERS,
     LiveFigure,
     LiveWidget,
@@ -27,7 +28,6 @@ from ._widget_base import (
     thin,
     timed_chunk,
 )
-from .backend import to_device, to_numpy
 
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 4.0),
           "leaky_relu": (-0.2, 4.0)}

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import layers, losses, optim, overrides, train, xor
+from .. import layers, losses, optim, overrides, train
+from . import xor
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from . import overrides, surfaces
-from ._widget_base import LiveFigure, LiveWidget, epoch_limit, log_slider, slider_style
+from .. import overrides
+from ..lessons import surfaces
+from .base import LiveFigure, LiveWidget, epoch_limit, log_slider, slider_style
 
 # --- learning-rate explorer -----------------------------------------------------------------
 
@@ -222,7 +223,7 @@ class LearningRateExplorer(LiveWidget):
 
 # --- optimizer race -------------------------------------------------------------------------
 
-# The surfaces, starts, update rules and learning rates are course_lib.surfaces' (notebook 06
+# The surfaces, starts, update rules and learning rates are course_lib.lessons.surfaces' (notebook 06
 # races on the same ones); only how each surface is drawn lives here.
 _DRAWING = {
     "ravine": dict(log=True, flim=(1e-8, 30.0), formula="f(x, y) = x²/20 + y²"),

@@ -22,8 +22,8 @@ oracle computes; on a GPU, that each compiled kernel matches its oracle to 1e-6 
 
 from __future__ import annotations
 
-from . import functional, losses, optim
-from .backend import get_array_module
+from .. import functional, losses, optim
+from ..backend import get_array_module
 
 # Fused kernels are used when this is True; the GPU benchmark sets it to False to time the
 # straight port beside them.

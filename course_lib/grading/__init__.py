@@ -41,9 +41,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._grading_collect import CollectError, Upload, group_by_student, pick_file, read_source
+from .collect import CollectError, Upload, group_by_student, pick_file, read_source
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT_DIR = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
 CONFIG_MARKER = "# Written by course_lib.grading"
 DEFAULT_JOBS = min(os.cpu_count() or 1, 4)  # one kernel per CPU; four keep memory near 5 GB
@@ -102,7 +102,7 @@ def release(assignments: list[str] | None = None, repo: Path = REPO,
     repository never gets a gradebook. ``output`` replaces ``<repo>/notebooks`` (tests use it).
     Returns the folders written.
     """
-    from . import _grading_nbgrader as nbg
+    from . import autograde as nbg
 
     repo = Path(repo)
     assignments = assignments or discover_assignments(repo)
@@ -174,7 +174,7 @@ def prepare_course(course: Path, assignment: str, repo: Path = REPO):
     ``source/<id>`` is refreshed from the repository and the release regenerated in place, so
     grading always uses the current solutions. Learners' files and grades are never touched.
     """
-    from . import _grading_nbgrader as nbg
+    from . import autograde as nbg
 
     course = _init_course_folder(course, assignment, repo)
     config = nbg.load_config(course / "nbgrader_config.py")
@@ -301,7 +301,7 @@ def collect(src: Path, assignment: str, course: Path = Path("grading"),
     """Put every learner's notebook from ``src`` (folder or LMS zip) into nbgrader's layout.
 
     Each file is kept as received under ``originals/``; a cleaned copy (see
-    ``_grading_integrity.preclean``) goes to ``submitted/<student>/<id>/<notebook>.ipynb``.
+    ``integrity.preclean``) goes to ``submitted/<student>/<id>/<notebook>.ipynb``.
     """
     _require(Path(repo), assignment)
     files = _read_source(src)
@@ -320,7 +320,7 @@ def _collect(files: dict[str, bytes], src: Path, assignment: str,
              course: Path) -> list[Submission]:
     import nbformat
 
-    from ._grading_integrity import preclean, read_submission, scan_monkeypatching
+    from .integrity import preclean, read_submission, scan_monkeypatching
 
     release_dir = course / "release" / assignment
     names = notebook_names(release_dir)
@@ -428,8 +428,8 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     """
     import nbformat
 
-    from . import _grading_nbgrader as nbg
-    from ._grading_worker import WorkerPool
+    from . import autograde as nbg
+    from .worker import WorkerPool
 
     _require(Path(repo), assignment)
     files = _read_source(src)
@@ -478,7 +478,7 @@ def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]
     """Fill ``sub`` from its worker's result, its autograded notebook and its feedback file."""
     import nbformat
 
-    from ._grading_integrity import run_findings
+    from .integrity import run_findings
 
     graded = result["autograde"]
     sub.seconds = result.get("seconds")
@@ -558,7 +558,7 @@ def _db_url(config) -> str:
 
 def feedback_leaks(html_file: Path, secret_lines: set[str]) -> list[str]:
     """The hidden-test lines that a feedback HTML file shows (tags and escapes removed)."""
-    from ._grading_nbgrader import quoted_lines
+    from .autograde import quoted_lines
 
     text = html.unescape(re.sub(r"<[^>]+>", "", Path(html_file).read_text(encoding="utf-8")))
     return quoted_lines(text, secret_lines)
@@ -621,7 +621,7 @@ def _write_summary(course: Path, assignment: str, submissions: list[Submission])
 def write_feedback(assignment: str, course: Path = Path("grading"),
              students: list[str] | None = None) -> list[Path]:
     """(Re)write scrubbed feedback for autograded learners, e.g. after manual grading."""
-    from . import _grading_nbgrader as nbg
+    from . import autograde as nbg
 
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
@@ -647,7 +647,7 @@ def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
     """
     from nbgrader.api import Gradebook
 
-    from . import _grading_nbgrader as nbg
+    from . import autograde as nbg
 
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
@@ -786,6 +786,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

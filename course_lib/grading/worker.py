@@ -7,7 +7,7 @@ into a failed result for that learner; the worker process is there for what it c
 (a runaway kernel flooding memory, a hang past every timeout): the pool then kills the worker and
 its kernels, records the learner as failed, and starts a fresh worker for the rest.
 
-Run as ``python -m course_lib._grading_worker COURSE TIMEOUT FIGURES FEEDBACK MEMORY_MB`` with
+Run as ``python -m course_lib.grading.worker COURSE TIMEOUT FIGURES FEEDBACK MEMORY_MB`` with
 the assignment after COURSE (the pool does; FIGURES and FEEDBACK are 0 or 1).
 """
 
@@ -33,10 +33,10 @@ def worker_main(argv: list[str]) -> int:
     # writes to stderr, so nothing a learner prints can be mistaken for a result.
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
-    from .grading import skip_slow_optional_imports
+    from . import skip_slow_optional_imports
 
     skip_slow_optional_imports()
-    from . import _grading_nbgrader as nbg
+    from . import autograde as nbg
 
     config = nbg.load_config(course / "nbgrader_config.py", **{
         "ExecutePreprocessor.timeout": timeout})
@@ -206,7 +206,7 @@ class WorkerPool:
     def __init__(self, course: Path, assignment: str, *, timeout: int, jobs: int, limit: float,
                  log_path: Path, env: dict, figures: bool = True, feedback: bool = True,
                  memory_mb: int = 2048):
-        self.command = [sys.executable, "-m", "course_lib._grading_worker", str(course),
+        self.command = [sys.executable, "-m", "course_lib.grading.worker", str(course),
                         assignment, str(timeout), str(int(figures)), str(int(feedback)),
                         str(memory_mb)]
         self.jobs, self.limit, self.env, self.log_path = jobs, limit, env, log_path

@@ -15,8 +15,8 @@ import copy
 
 import numpy as np
 
-from . import layers, losses, overrides, train
-from .backend import get_array_module
+from .. import layers, losses, overrides, train
+from ..backend import get_array_module
 
 
 def least_squares(X, y):
@@ -112,7 +112,7 @@ def hidden_units_spread(W) -> float:
 
 
 def _xor():
-    from . import datasets
+    from .. import datasets
 
     return datasets.xor()
 

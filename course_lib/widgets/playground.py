@@ -13,8 +13,9 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from . import datasets, layers, train
-from ._widget_base import (
+from .. import datasets, layers, train
+from ..backend import to_device, to_numpy
+from .base import (
     OPTIMIZERS,
     LiveFigure,
     LiveWidget,
@@ -32,7 +33,6 @@ from ._widget_base import (
     thin,
     timed_chunk,
 )
-from .backend import to_device, to_numpy
 
 
 def _blobs(n, noise, seed):

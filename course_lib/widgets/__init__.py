@@ -33,10 +33,10 @@ at most), and without a browser the ``Play`` clock never ticks, so a cell that d
 costs a fraction of a second. ``step(n)`` still does exactly n units when a cell asks for it.
 """
 
-from ._widget_base import headless, l2_penalty
-from ._widget_batchnorm import BatchNormView
-from ._widget_explorers import LearningRateExplorer, OptimizerRace, describe_path
-from ._widget_playground import DATASETS, Playground, RegularizationView
+from .base import headless, l2_penalty
+from .batchnorm import BatchNormView
+from .explorers import LearningRateExplorer, OptimizerRace, describe_path
+from .playground import DATASETS, Playground, RegularizationView
 
 __all__ = [
     "Playground",

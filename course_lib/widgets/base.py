@@ -24,8 +24,8 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import layers, optim, overrides
-from .backend import to_device, to_numpy
+from .. import layers, optim, overrides
+from ..backend import to_device, to_numpy
 
 
 def headless() -> bool:

@@ -1,0 +1,6 @@
+"""What only the notebooks use: the test-cell checks and each notebook's own helpers.
+
+``checks`` (test-cell helpers and each exercise's catalogue of likely mistakes), ``xor``
+(notebook 05), ``surfaces`` (notebook 06's loss surfaces and races), ``overfitting`` (notebook
+07's experiment). They build on the library below them and nothing imports them back.
+"""

@@ -1,0 +1,627 @@
+"""Helpers for the test cells of the course notebooks.
+
+A failed check raises ``CheckFailed`` (an ``AssertionError``, so nbgrader scores the cell 0) with
+one self-contained sentence: what was checked, what came back (a shape, a dtype, a property such
+as "contains nan"), what was expected in shape or property, and a hint naming the likely
+mistake. Messages never print the expected values: that would hand out the answer.
+
+    >>> out = call(linear_forward, X, W, b)                  # "not implemented yet", not a traceback
+    >>> check_shape("linear_forward", out, (3, 2))
+    >>> check_close("softmax", out, expected, mistakes=[(softmax_axis0, "normalise each row")])
+    >>> passed("linear_forward: shapes and values on the example batch")
+
+The comparisons use numpy functions and builtins captured when this module is imported and do
+their own arithmetic, so a notebook that rebinds ``np.allclose``, ``np.isclose`` or ``np`` itself
+cannot make a wrong answer pass. CuPy arrays are copied to the host before they are compared.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy as _copy_module
+import traceback as _traceback
+
+import numpy as _np
+
+# Captured at import: later rebinding of numpy's or Python's names in a notebook changes nothing here.
+_ndarray = _np.ndarray
+_asarray = _np.asarray
+_array2string = _np.array2string
+_float64 = _np.float64
+_isfinite = _np.isfinite
+_isnan = _np.isnan
+_abs_array = _np.absolute
+_subtract = _np.subtract
+_multiply = _np.multiply
+_add = _np.add
+_less_equal = _np.less_equal
+_logical_and = _np.logical_and
+_logical_or = _np.logical_or
+_logical_not = _np.logical_not
+_equal = _np.equal
+_sqrt = _np.sqrt
+_sum = _np.add.reduce
+_all = _np.logical_and.reduce
+_any = _np.logical_or.reduce
+_count = _np.count_nonzero
+_argwhere = _np.argwhere
+_min = _np.minimum.reduce
+_max_array = _np.maximum.reduce
+_transpose = _np.transpose
+_errstate = _np.errstate
+_deepcopy = _copy_module.deepcopy
+_extract_tb = _traceback.extract_tb
+_abs = builtins.abs
+_max = builtins.max
+_len = builtins.len
+_isinstance = builtins.isinstance
+_callable = builtins.callable
+_all_of = builtins.all
+_any_of = builtins.any
+_int = builtins.int
+_getattr = builtins.getattr
+_tuple = builtins.tuple
+_type = builtins.type
+_float = builtins.float
+_str = builtins.str
+_print = builtins.print
+_repr = builtins.repr
+_zip = builtins.zip
+_range = builtins.range
+_Exception = builtins.Exception
+
+
+class CheckFailed(AssertionError):
+    """A notebook check did not pass; the message says what, and the likely mistake."""
+
+
+def _fail(message: str):
+    __tracebackhide__ = True
+    raise CheckFailed(message) from None
+
+
+def check(condition, message: str) -> None:
+    """Raise CheckFailed(message) unless ``condition`` is true."""
+    __tracebackhide__ = True
+    if not condition:
+        _fail(message)
+
+
+# --- calling the learner's function ------------------------------------------------------------
+
+def _protected(value):
+    """A copy of array arguments (also inside tuples, lists, dicts), so that a function that works
+    in place cannot change the inputs the test computes its expected values from."""
+    if _isinstance(value, (tuple, list, dict)) or _hasattr_shape(value):
+        try:
+            return _deepcopy(value)
+        except _Exception:
+            return value
+    return value
+
+
+def _hasattr_shape(value) -> bool:
+    return _getattr(value, "shape", None) is not None and _getattr(value, "dtype", None) is not None
+
+
+def _where_it_failed(err: BaseException) -> str:
+    """' (in relu, line 4: z = X @ W)' for the deepest frame outside site-packages and this file."""
+    frames = [
+        f for f in _extract_tb(err.__traceback__)
+        if "site-packages" not in f.filename and f.filename != __file__
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f" (in {frame.name}, line {frame.lineno}{code})"
+
+
+def call(fn, *args, name: str | None = None, **kwargs):
+    """Call the learner's ``fn(*args, **kwargs)`` and return what it returns.
+
+    An unfinished exercise (``NotImplementedError``) or any other exception becomes one readable
+    CheckFailed. Array arguments are passed as copies."""
+    __tracebackhide__ = True
+    name = name or _getattr(fn, "__name__", "the function")
+    if not _callable(fn):
+        _fail(
+            f"{name} is not a function (it is {_type(fn).__name__}): run the cell that defines it "
+            "and check the name."
+        )
+    args = [_protected(a) for a in args]
+    kwargs = {k: _protected(v) for k, v in kwargs.items()}
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        _fail(
+            f"{name} is not implemented yet: write your code in the cell above, where it says "
+            "YOUR CODE HERE."
+        )
+    except _Exception as err:  # the learner's code may fail in any way: report it in one line
+        detail = f": {err}" if _str(err) else ""
+        _fail(
+            f"{name} raised {_type(err).__name__}{detail}{_where_it_failed(err)}. "
+            "Fix the error in your function, run its cell again, then this one."
+        )
+
+
+# --- converting what came back -----------------------------------------------------------------
+
+def _to_host(got):
+    """A NumPy view of ``got``; CuPy arrays are copied from the GPU first."""
+    from .. import backend  # light; imported late so this module never needs it at import
+
+    if backend.is_device_array(got):
+        got = got.get()
+    return got
+
+
+def _describe(got) -> str:
+    if got is None:
+        return "None"
+    shape = _getattr(got, "shape", None)
+    if shape is not None:
+        return f"{_type(got).__name__} of shape {_tuple(shape)}"
+    return _type(got).__name__
+
+
+def _as_float_array(name: str, got, what: str = "an array of numbers"):
+    __tracebackhide__ = True
+    if got is None:
+        _fail(f"{name} returned None but {what} was expected: did you forget the return statement?")
+    if _isinstance(got, (tuple, list)) and _any_array_inside(got):
+        _fail(
+            f"{name} returned a {_type(got).__name__} of {_len(got)} items but {what} was expected: "
+            "return one array (or pick the right item of the tuple)."
+        )
+    try:
+        array = _asarray(_to_host(got), dtype=_float64)
+    except (TypeError, ValueError):
+        _fail(f"{name} returned {_describe(got)}, which is not {what}.")
+    return array
+
+
+def _any_array_inside(items) -> bool:
+    return _any_of(_getattr(item, "ndim", 0) > 0 for item in items)
+
+
+def _shape_text(shape) -> str:
+    if _len(shape) == 0:
+        return "() (a single number)"
+    return _str(_tuple(shape))
+
+
+def _show(array) -> str:
+    """The learner's own values, compactly (theirs, so printing them gives nothing away)."""
+    if array.ndim == 0:
+        return f"{_float(array):.6g}"
+    if array.size <= 8:
+        return _array2string(array, precision=4, separator=", ").replace("\n", "")
+    finite = array[_isfinite(array)]
+    if finite.size == 0:
+        return f"an array of {array.size} values"
+    return f"values from {_float(_min(finite, axis=None)):.4g} to {_float(_max_array(finite, axis=None)):.4g}"
+
+
+# --- type and shape ----------------------------------------------------------------------------
+
+def _type_names(types) -> str:
+    types = types if _isinstance(types, _tuple) else (types,)
+    return " or ".join(t.__name__ for t in types)
+
+
+def check_type(name: str, got, types, hint: str | None = None):
+    """Check that ``got`` is an instance of ``types`` (a type or a tuple). CuPy arrays count as
+    numpy.ndarray. Returns ``got``."""
+    __tracebackhide__ = True
+    types_tuple = types if _isinstance(types, _tuple) else (types,)
+    if _isinstance(got, types_tuple):
+        return got
+    if _ndarray in types_tuple and _type(got).__module__.split(".")[0] == "cupy":
+        return got
+    if hint is None:
+        hint = "did you forget the return statement?" if got is None else _type_hint(got)
+    _fail(f"{name} returned {_describe(got)} but {_type_names(types)} was expected: {hint}")
+
+
+def _type_hint(got) -> str:
+    if _isinstance(got, (tuple, list)):
+        return "did you return several values where one was wanted, or build a list in a loop?"
+    return "check what your function returns on its last line."
+
+
+def _shape_hint(got_shape, expected_shape) -> str:
+    got_shape, expected_shape = _tuple(got_shape), _tuple(expected_shape)
+    if _len(expected_shape) == 0:
+        return ("did you forget to take the mean or the sum, or return an array of one element "
+                "instead of a number (float(...) or .item() gives the number)?")
+    if _len(got_shape) == _len(expected_shape) == 2 and got_shape == expected_shape[::-1]:
+        return ("it looks transposed: check the order of the matrix product and whether a .T is "
+                "missing or one too many.")
+    if _size(got_shape) == _size(expected_shape):
+        if [d for d in got_shape if d != 1] == [d for d in expected_shape if d != 1]:
+            return ("the same values with an axis of length 1 added or dropped: check keepdims "
+                    "or a reshape.")
+        return "the same number of entries in another arrangement: check a reshape or the axis."
+    if _len(got_shape) < _len(expected_shape):
+        return "an axis is missing: did you sum or average over an axis that should stay?"
+    if _len(got_shape) > _len(expected_shape):
+        return "an extra axis: did you forget to sum or average over an axis?"
+    return "check which axis you summed over and the order of the matrix product."
+
+
+def _size(shape) -> int:
+    size = 1
+    for d in shape:
+        size *= d
+    return size
+
+
+def _shape_matches(got_shape, expected_shape) -> bool:
+    if _len(got_shape) != _len(expected_shape):
+        return False
+    return _all_of(e is None or g == e for g, e in _zip(got_shape, expected_shape))
+
+
+def check_shape(name: str, got, expected_shape, hint: str | None = None):
+    """Check the shape of ``got`` (``None`` in ``expected_shape`` matches any length).
+
+    Returns ``got`` as a float64 NumPy array."""
+    __tracebackhide__ = True
+    array = _as_float_array(name, got)
+    expected_shape = _tuple(expected_shape)
+    if not _shape_matches(array.shape, expected_shape):
+        if hint is None and None not in expected_shape:
+            hint = _shape_hint(array.shape, expected_shape)
+        hint = hint or "check the axes of your result."
+        _fail(
+            f"{name} returned shape {_shape_text(array.shape)} but {_shape_text(expected_shape)} "
+            f"was expected: {hint}"
+        )
+    return array
+
+
+# --- values ------------------------------------------------------------------------------------
+
+def check_finite(name: str, got, hint: str | None = None):
+    """Check that ``got`` contains no nan or inf. Returns ``got`` as a float64 NumPy array."""
+    __tracebackhide__ = True
+    array = _as_float_array(name, got)
+    bad = _logical_not(_isfinite(array))
+    if not _any(bad, axis=None):
+        return array
+    n_nan, n_inf = _count(_isnan(array)), _count(bad) - _count(_isnan(array))
+    found = " and ".join(text for text, k in (("nan", n_nan), ("inf", n_inf)) if k)
+    if hint is None:
+        hint = ("nan comes from 0/0, inf − inf or the log of a negative number; inf from exp of a "
+                "large number, the log of 0 or a division by zero.")
+    _fail(
+        f"{name} returned values that contain {found} ({_count(bad)} of {array.size} entries) "
+        f"where finite numbers were expected: {hint}"
+    )
+
+
+def _close_mask(got, expected, rtol: float, atol: float):
+    """Elementwise |got − expected| ≤ atol + rtol·|expected|, nan matching nan, inf matching inf."""
+    both_nan = _logical_and(_isnan(got), _isnan(expected))
+    same_inf = _logical_and(_logical_not(_isfinite(expected)), _equal(got, expected))
+    with _errstate(invalid="ignore", over="ignore"):
+        diff = _abs_array(_subtract(got, expected))
+        bound = _add(atol, _multiply(rtol, _abs_array(expected)))
+        near = _less_equal(diff, bound)
+    return _logical_or(_logical_or(both_nan, same_inf), near)
+
+
+def _all_close(got, expected, rtol: float, atol: float) -> bool:
+    if _tuple(got.shape) != _tuple(expected.shape):
+        return False
+    return bool(_all(_close_mask(got, expected, rtol, atol), axis=None))
+
+
+def _mistake_hint(got, mistakes, rtol: float, atol: float):
+    """The hint of the first known-wrong value that ``got`` matches, else None."""
+    for wrong, hint in mistakes or ():
+        try:
+            value = wrong() if _callable(wrong) else wrong
+            value = _asarray(_to_host(value), dtype=_float64)
+        except _Exception:  # a diagnosis that cannot be computed is simply skipped
+            continue
+        if _all_close(got, value, rtol, atol):
+            return hint
+    return None
+
+
+def _property_hint(got, expected, rtol: float, atol: float):
+    """A hint derived from how ``got`` relates to ``expected``: a factor, the sign, a transpose."""
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1:
+        flipped = _transpose(got)
+        if not _all_close(flipped, got, rtol, atol) and _all_close(flipped, expected, rtol, atol):
+            return "it looks transposed: check the order of the matrix product or a missing .T."
+    e_dot_e = _float(_sum(_multiply(expected, expected), axis=None))
+    if e_dot_e > 0 and _all(_isfinite(expected), axis=None):
+        factor = _float(_sum(_multiply(got, expected), axis=None)) / e_dot_e
+        if _telling_factor(factor, expected.size) and _all_close(
+            got, _multiply(factor, expected), 1e-4, atol
+        ):
+            if _abs(factor + 1) <= 1e-3:
+                return "the sign is flipped: check a minus sign (w − η·g, p − y, …)."
+            which = "every value is" if expected.size > 1 else "the value is"
+            return (f"{which} off by a factor of {factor:.3g}: check a constant such as the 1/N of "
+                    "a mean, the ½ of the squared error, or the 2 of a derivative.")
+        shift = _float(_sum(_subtract(got, expected), axis=None)) / expected.size
+        if expected.size > 1 and _abs(shift) > atol and _all_close(
+            got, _add(expected, shift), 1e-4, atol
+        ):
+            return "every value is off by the same amount: check a constant term such as the bias."
+    return None
+
+
+# With a single value every wrong answer is "some factor" of the right one; only these say something.
+_SIMPLE_FACTORS = (-1.0, 2.0, 0.5, -2.0, -0.5, 4.0, 0.25)
+
+
+def _telling_factor(factor: float, size: int) -> bool:
+    if factor == 0 or _abs(factor - 1) <= 1e-3:
+        return False
+    return size > 1 or _any_of(_abs(factor - f) <= 1e-6 * _abs(f) for f in _SIMPLE_FACTORS)
+
+
+def check_close(name: str, got, expected, rtol: float = 1e-6, atol: float = 1e-8,
+                hint: str | None = None, mistakes=None):
+    """Check that ``got`` equals ``expected`` within |got − expected| ≤ atol + rtol·|expected|.
+
+    Shapes must match exactly. ``mistakes`` is a list of ``(wrong, hint)`` pairs, ``wrong`` a
+    known-wrong value or a function of no arguments that computes it; when ``got`` matches one,
+    the message gives its hint, which should name the mistake and the fix ("it matches softmax
+    taken over axis 0: normalise each row"). Otherwise it gives ``hint`` or one derived from the values (a
+    constant factor, a flipped sign, a transpose). Returns ``got`` as a float64 NumPy array."""
+    __tracebackhide__ = True
+    expected = _asarray(_to_host(expected), dtype=_float64)
+    array = check_shape(name, got, expected.shape)
+    if _all_close(array, expected, rtol, atol):
+        return array
+    if _all(_isfinite(expected), axis=None):
+        check_finite(name, array)
+    mask = _close_mask(array, expected, rtol, atol)
+    diagnosis = (
+        _mistake_hint(array, mistakes, rtol, atol)
+        or hint
+        or _property_hint(array, expected, rtol, atol)
+        or "compare your formula with the one in the text, term by term."
+    )
+    _fail(f"{name} {_what_differs(array, mask)}: {diagnosis}")
+
+
+def _what_differs(array, mask) -> str:
+    if array.ndim == 0:
+        return f"returned {_show(array)}, which is not the expected value"
+    wrong = _count(_logical_not(mask))
+    first = _tuple(_int(i) for i in _argwhere(_logical_not(mask))[0])
+    where = f"first at index {first}" if array.size > 1 else "its only entry"
+    verb = "differs" if wrong == 1 else "differ"
+    return (f"returned the right shape {_shape_text(array.shape)} but {wrong} of {array.size} "
+            f"values {verb} from the expected ones ({where}; yours: {_show(array)})")
+
+
+# --- gradients ---------------------------------------------------------------------------------
+
+def relative_error(a, b) -> float:
+    """‖a − b‖₂ / max(‖a‖₂ + ‖b‖₂, 1e-12): the gradient-check figure (CONVENTIONS.md)."""
+    a = _asarray(_to_host(a), dtype=_float64)
+    b = _asarray(_to_host(b), dtype=_float64)
+    diff = _subtract(a, b)
+    numerator = _float(_sqrt(_sum(_multiply(diff, diff), axis=None)))
+    norm_a = _float(_sqrt(_sum(_multiply(a, a), axis=None)))
+    norm_b = _float(_sqrt(_sum(_multiply(b, b), axis=None)))
+    return numerator / _max(norm_a + norm_b, 1e-12)
+
+
+def check_gradients(name: str, analytic, numeric, threshold: float = 1e-7,
+                    hint: str | None = None) -> float:
+    """Check an analytic gradient against a numerical one by their relative error.
+
+    analytic, numeric: same shape. Passes when the relative error is below ``threshold``
+    (1e-7 in float64). Returns the relative error."""
+    __tracebackhide__ = True
+    numeric = _asarray(_to_host(numeric), dtype=_float64)
+    analytic = check_shape(name, analytic, numeric.shape)
+    check_finite(name, analytic)
+    error = relative_error(analytic, numeric)
+    if error < threshold:
+        return error
+    if hint is None:
+        hint = _gradient_hint(analytic, numeric)
+    _fail(
+        f"{name}: the relative error between your analytic gradient and the numerical one is "
+        f"{error:.2e}, above the threshold {threshold:.0e}: {hint}"
+    )
+
+
+def _gradient_hint(analytic, numeric) -> str:
+    if not _any(analytic, axis=None):
+        return "your gradient is all zeros: is the result assigned and returned?"
+    derived = _property_hint(analytic, numeric, 1e-4, 1e-10)
+    if derived:
+        return derived
+    return ("check each factor of the chain rule, and that every path into a node adds its "
+            "gradient (a sum over the batch for a bias).")
+
+
+# --- success -----------------------------------------------------------------------------------
+
+def passed(what: str) -> None:
+    """Print one line saying which visible checks passed (the hidden ones run at grading)."""
+    _print(f"✓ {what} (the grader runs more checks)")
+
+
+# --- warnings as failures, and try-it cells ------------------------------------------------------
+
+import warnings as _warnings_module  # noqa: E402  (kept with the helpers that use it)
+
+_catch_warnings = _warnings_module.catch_warnings
+_simplefilter = _warnings_module.simplefilter
+_Warning = builtins.Warning
+_BaseException = builtins.BaseException
+_NotImplementedError = builtins.NotImplementedError
+_list = builtins.list
+_dict = builtins.dict
+
+
+class _WarningRaised(_BaseException):
+    """Carries a warning turned into an error past ``call``'s handler (which catches Exception)."""
+
+    def __init__(self, warning):
+        super().__init__(warning)
+        self.warning = warning
+
+
+def call_without_warnings(fn, *args, name: str | None = None, hint: str | None = None, **kwargs):
+    """Like ``call``, but any warning the learner's code gives (a RuntimeWarning such as "overflow
+    encountered in exp" or "invalid value encountered in divide") fails the check with ``hint``:
+    a warning means an intermediate value overflowed or was 0/0, even when the result looks
+    right. Returns what ``fn`` returns."""
+    __tracebackhide__ = True
+    name = name or _getattr(fn, "__name__", "the function")
+
+    def strict(*a, **k):
+        with _catch_warnings():
+            _simplefilter("error")
+            try:
+                return fn(*a, **k)
+            except _Warning as warning:
+                raise _WarningRaised(warning) from None
+
+    try:
+        return call(strict if _callable(fn) else fn, *args, name=name, **kwargs)
+    except _WarningRaised as raised:
+        warning = raised.warning
+        text = _str(warning) or _type(warning).__name__
+        if hint is None:
+            hint = ("rearrange the formula so that every intermediate value stays finite "
+                    "(no exp of a large number, no 0/0).")
+        _fail(f"{name} gave the warning \"{text}\"{_where_it_failed(warning)}, and a warning counts "
+              f"as a failure here: {hint}")
+
+
+def _outline(value, depth: int = 0) -> str:
+    """A short description of a returned value: 'array (3, 2)', 'tuple of 2: array (3,), float'."""
+    shape = _getattr(value, "shape", None)
+    if shape is not None and _getattr(value, "dtype", None) is not None:
+        return f"array {_tuple(shape)}"
+    if _isinstance(value, (tuple, _list)):
+        kind = _type(value).__name__
+        if depth >= 2 or _len(value) > 6:
+            return f"{kind} of {_len(value)}"
+        inner = ", ".join(_outline(v, depth + 1) for v in value)
+        return f"{kind} of {_len(value)}: ({inner})" if depth else f"{kind} of {_len(value)}: {inner}"
+    if _isinstance(value, _dict):
+        return f"dict with keys {_list(value)}"
+    return _type(value).__name__
+
+
+def _pretty(value) -> str:
+    """Numbers and arrays printed compactly (4 decimals), other values as their repr."""
+    host = _to_host(value)
+    if _hasattr_shape(host) or _isinstance(host, (_int, _float)):
+        try:
+            array = _asarray(host, dtype=_float64)
+        except (TypeError, ValueError):
+            return _repr(value)
+        if array.ndim == 0:
+            return f"{_float(array):.6g}"
+        return _array2string(array, precision=4, suppress_small=True, max_line_width=90)
+    return _repr(value)
+
+
+def try_it(fn, *args, name: str | None = None, **kwargs):
+    """For try-it cells: call the learner's ``fn(*args, **kwargs)``, print what it returns and
+    return it. Never raises: an unfinished function prints "not implemented yet", an error prints
+    one sentence, and both return None.
+
+    The ``(out, cache)`` pair of a function whose name ends in ``forward`` prints ``out`` and an
+    outline of the cache; other tuples print item by item."""
+    name = name or _getattr(fn, "__name__", "the function")
+    try:
+        result = call(fn, *args, name=name, **kwargs)
+    except CheckFailed as failure:
+        _print(_str(failure))
+        return None
+    if _isinstance(result, _tuple) and _len(result) == 2 and name.endswith("forward"):
+        _print(f"{name} returned out =\n{_pretty(result[0])}\nand a cache ({_outline(result[1])})")
+    elif _isinstance(result, _tuple) and 0 < _len(result) <= 6:
+        items = "\n".join(f"[{i}] {_pretty(item)}" for i, item in _zip(_range(_len(result)), result))
+        _print(f"{name} returned a tuple of {_len(result)}:\n{items}")
+    else:
+        _print(f"{name} returned\n{_pretty(result)}")
+    return result
+
+
+def check_tuple(name: str, got, size: int, what: str):
+    """Check that ``got`` is a tuple (or list) of ``size`` items, ``what`` naming them, e.g.
+    ``"(loss, grad)"``; returns it as a tuple so that a test can unpack it."""
+    __tracebackhide__ = True
+    if _isinstance(got, (_tuple, _list)) and _len(got) == size:
+        return _tuple(got)
+    if got is None:
+        found, hint = "None", "did you forget the return statement?"
+    elif _isinstance(got, (_tuple, _list)):
+        found = f"a {_type(got).__name__} of {_len(got)} items"
+        hint = f"return exactly {what}."
+    else:
+        found, hint = _describe(got), f"return all of them, e.g. `return {what.strip('()')}`."
+    _fail(f"{name} returned {found} but a tuple of {size}, {what}, was expected: {hint}")
+
+
+# --- exact values: indices, counts, None ---------------------------------------------------------
+
+import numbers as _numbers_module  # noqa: E402
+
+_Integral = _numbers_module.Integral
+_bool = builtins.bool
+_np_integer = _np.integer
+_np_floating = _np.floating
+
+
+def _plain(value):
+    """``value`` as plain Python: integers (NumPy's too) become int, tuples/lists of them tuples,
+    dicts stay dicts of plain values; anything else is returned as it is."""
+    if value is None or _isinstance(value, (_bool, _str)):
+        return value
+    if _isinstance(value, (_Integral, _np_integer)):
+        return _int(value)
+    if _isinstance(value, (_float, _np_floating)):
+        return _float(value)
+    if _isinstance(value, (_tuple, _list)):
+        return _tuple(_plain(v) for v in value)
+    if _isinstance(value, _dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _same(a, b) -> bool:
+    if _type(a) is not _type(b):
+        return False
+    if _isinstance(a, _tuple):
+        return _len(a) == _len(b) and _all_of(_same(x, y) for x, y in _zip(a, b))
+    if _isinstance(a, _dict):
+        return (_len(a) == _len(b) and _all_of(k in b for k in a)
+                and _all_of(_same(a[k], b[k]) for k in a))
+    return a == b
+
+
+def check_equal(name: str, got, expected, hint: str | None = None, mistakes=None):
+    """Check an exact value: an index, a count, None, or a tuple or dict of them (NumPy integers
+    count as ints). ``mistakes``: ``[(wrong_value, hint), ...]``; the message shows what came
+    back, never ``expected``. Returns ``got`` as plain Python."""
+    __tracebackhide__ = True
+    plain, want = _plain(got), _plain(expected)
+    if _same(plain, want):
+        return plain
+    diagnosis = None
+    for wrong, wrong_hint in mistakes or ():
+        if _same(plain, _plain(wrong)):
+            diagnosis = wrong_hint
+            break
+    diagnosis = diagnosis or hint or "compare your rule with the one in the text, step by step."
+    _fail(f"{name} returned {_repr(plain)}, which is not the expected value: {diagnosis}")
