@@ -17,8 +17,7 @@ where they are needed.
 
 import importlib
 
-from . import backend
-from .overrides import using
+from . import backend, overrides
 
 __version__ = "0.1.0"
 __all__ = ["backend", "using", "__version__"]
@@ -33,6 +32,19 @@ def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
+
+
+def using(**functions):
+    """Run everything inside the ``with`` block on the learner's functions instead of ours:
+    ``with course_lib.using(sigmoid_forward=my_sigmoid, adam_update=my_adam): ...``.
+
+    The one way in for the learner's code: layers, ``fit``, optimizers, gradient checks and
+    widgets all look their functions up through it. Any function of ``functional``, ``losses``,
+    ``optim``'s update rules and ``linear_decay``, ``regularization.l2_penalty`` and
+    ``train.early_stopping`` can be replaced; ``None`` values are ignored."""
+    from . import functional, losses, optim, regularization, train  # noqa: F401  (they register)
+
+    return overrides.using(**functions)
 
 
 backend._cap_threads_if_oversubscribed()

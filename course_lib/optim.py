@@ -275,3 +275,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8):
         super().__init__(params, lr, beta1=beta1, beta2=beta2, eps=eps)
+
+
+# Every function a learner may put in place of ours with course_lib.using(name=...).
+overrides.register(sgd_update, momentum_update, adagrad_update, rmsprop_update, adam_update, linear_decay)

@@ -1,7 +1,9 @@
 """One way in for the learner's code: ``with course_lib.using(sigmoid_forward=my_sigmoid): ...``.
 
-Layers, ``fit``, gradient checks and widgets look their building blocks up by name through
-``get(name)``. Inside a ``using`` scope the learner's function is returned instead of the
+The library registers each function a learner may replace (``register``, at the end of
+``functional``, ``losses``, ``optim``, ``regularization`` and ``train``); layers, ``fit``, the
+optimizers, gradient checks and widgets look their building blocks up by name through
+``get(name)``. This module imports nothing from the library: the library imports it. Inside a ``using`` scope the learner's function is returned instead of the
 reference. Its first call is compared against the reference (structure and shapes); if it is
 not implemented yet, raises, or returns the wrong shape, one sentence naming the function is
 printed and the reference takes over for the rest of the scope, so a half-finished notebook
@@ -12,24 +14,32 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib
 import sys
 
-# Where each overridable name lives (the reference implementation).
-_MODULES = ("course_lib.functional", "course_lib.losses", "course_lib.optim")
-
+_references: dict = {}  # name -> the library's function, filled by register()
 _stack: list[dict] = []
 messages: list[str] = []  # every report made, newest last (widgets show these)
 
 
+def register(*functions):
+    """Make each of ``functions`` replaceable by name inside ``using``; returns nothing."""
+    for fn in functions:
+        _references[fn.__name__] = fn
+
+
 def reference(name: str):
     """The course_lib implementation of ``name``."""
-    for module_name in _MODULES:
-        module = importlib.import_module(module_name)
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn
-    raise KeyError(f"course_lib has no function called {name!r} that can be overridden.")
+    try:
+        return _references[name]
+    except KeyError:
+        known = ", ".join(sorted(_references)) or "none are loaded yet"
+        raise KeyError(f"course_lib has no function called {name!r} that can be overridden "
+                       f"(these can: {known}).") from None
+
+
+def overriding() -> bool:
+    """Whether a ``using`` scope is open (the library takes its fast path when none is)."""
+    return bool(_stack)
 
 
 def get(name: str):
