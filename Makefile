@@ -9,7 +9,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: lab test lint release grade bench clean-venv
+.PHONY: lab test lint system-packages release grade bench clean-venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -24,7 +24,12 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check course_lib tests benchmarks
 
-test: lint
+# Debian's Chromium and bubblewrap first: installed as root, or a stop in the first seconds with the
+# one command to run (tools/system-packages).
+system-packages:
+	@tools/system-packages
+
+test: system-packages lint
 	$(PY) -m pytest
 
 # notebooks/ from solutions/ (all assignments, or ARGS="01_forward_propagation ...")

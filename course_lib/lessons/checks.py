@@ -10,7 +10,7 @@ mistake. Messages never print the expected values: that would hand out the answe
     >>> check_close("softmax", out, expected, mistakes=[(softmax_axis0, "normalise each row")])
     >>> passed("linear_forward: shapes and values on the example batch")
 
-The comparisons use numpy functions and builtins captured when this module is imported and do
+The comparisons use numpy functions captured when this module is imported and do
 their own arithmetic, so a notebook that rebinds ``np.allclose``, ``np.isclose`` or ``np`` itself
 cannot make a wrong answer pass. CuPy arrays are copied to the host before they are compared.
 """
@@ -19,11 +19,17 @@ from __future__ import annotations
 
 import builtins
 import copy as _copy_module
+import numbers as _numbers_module
 import traceback as _traceback
+import warnings as _warnings_module
 
 import numpy as _np
 
-# Captured at import: later rebinding of numpy's or Python's names in a notebook changes nothing here.
+# This module's own copy of the builtins: a notebook that rebinds ``builtins.abs`` (or ``max``,
+# ``all``...) changes nothing here, and the code below can say ``abs`` and ``len`` plainly.
+__builtins__ = dict(vars(builtins))
+
+# Captured at import: later rebinding of numpy's names in a notebook changes nothing here.
 _ndarray = _np.ndarray
 _asarray = _np.asarray
 _array2string = _np.array2string
@@ -51,24 +57,6 @@ _transpose = _np.transpose
 _errstate = _np.errstate
 _deepcopy = _copy_module.deepcopy
 _extract_tb = _traceback.extract_tb
-_abs = builtins.abs
-_max = builtins.max
-_len = builtins.len
-_isinstance = builtins.isinstance
-_callable = builtins.callable
-_all_of = builtins.all
-_any_of = builtins.any
-_int = builtins.int
-_getattr = builtins.getattr
-_tuple = builtins.tuple
-_type = builtins.type
-_float = builtins.float
-_str = builtins.str
-_print = builtins.print
-_repr = builtins.repr
-_zip = builtins.zip
-_range = builtins.range
-_Exception = builtins.Exception
 
 
 class CheckFailed(AssertionError):
@@ -92,16 +80,16 @@ def check(condition, message: str) -> None:
 def _protected(value):
     """A copy of array arguments (also inside tuples, lists, dicts), so that a function that works
     in place cannot change the inputs the test computes its expected values from."""
-    if _isinstance(value, (tuple, list, dict)) or _hasattr_shape(value):
+    if isinstance(value, (tuple, list, dict)) or _hasattr_shape(value):
         try:
             return _deepcopy(value)
-        except _Exception:
+        except Exception:
             return value
     return value
 
 
 def _hasattr_shape(value) -> bool:
-    return _getattr(value, "shape", None) is not None and _getattr(value, "dtype", None) is not None
+    return getattr(value, "shape", None) is not None and getattr(value, "dtype", None) is not None
 
 
 def _where_it_failed(err: BaseException) -> str:
@@ -123,10 +111,10 @@ def call(fn, *args, name: str | None = None, **kwargs):
     An unfinished exercise (``NotImplementedError``) or any other exception becomes one readable
     CheckFailed. Array arguments are passed as copies."""
     __tracebackhide__ = True
-    name = name or _getattr(fn, "__name__", "the function")
-    if not _callable(fn):
+    name = name or getattr(fn, "__name__", "the function")
+    if not callable(fn):
         _fail(
-            f"{name} is not a function (it is {_type(fn).__name__}): run the cell that defines it "
+            f"{name} is not a function (it is {type(fn).__name__}): run the cell that defines it "
             "and check the name."
         )
     args = [_protected(a) for a in args]
@@ -138,10 +126,10 @@ def call(fn, *args, name: str | None = None, **kwargs):
             f"{name} is not implemented yet: write your code in the cell above, where it says "
             "YOUR CODE HERE."
         )
-    except _Exception as err:  # the learner's code may fail in any way: report it in one line
-        detail = f": {err}" if _str(err) else ""
+    except Exception as err:  # the learner's code may fail in any way: report it in one line
+        detail = f": {err}" if str(err) else ""
         _fail(
-            f"{name} raised {_type(err).__name__}{detail}{_where_it_failed(err)}. "
+            f"{name} raised {type(err).__name__}{detail}{_where_it_failed(err)}. "
             "Fix the error in your function, run its cell again, then this one."
         )
 
@@ -160,19 +148,19 @@ def _to_host(got):
 def _describe(got) -> str:
     if got is None:
         return "None"
-    shape = _getattr(got, "shape", None)
+    shape = getattr(got, "shape", None)
     if shape is not None:
-        return f"{_type(got).__name__} of shape {_tuple(shape)}"
-    return _type(got).__name__
+        return f"{type(got).__name__} of shape {tuple(shape)}"
+    return type(got).__name__
 
 
 def _as_float_array(name: str, got, what: str = "an array of numbers"):
     __tracebackhide__ = True
     if got is None:
         _fail(f"{name} returned None but {what} was expected: did you forget the return statement?")
-    if _isinstance(got, (tuple, list)) and _any_array_inside(got):
+    if isinstance(got, (tuple, list)) and _any_array_inside(got):
         _fail(
-            f"{name} returned a {_type(got).__name__} of {_len(got)} items but {what} was expected: "
+            f"{name} returned a {type(got).__name__} of {len(got)} items but {what} was expected: "
             "return one array (or pick the right item of the tuple)."
         )
     try:
@@ -183,31 +171,31 @@ def _as_float_array(name: str, got, what: str = "an array of numbers"):
 
 
 def _any_array_inside(items) -> bool:
-    return _any_of(_getattr(item, "ndim", 0) > 0 for item in items)
+    return any(getattr(item, "ndim", 0) > 0 for item in items)
 
 
 def _shape_text(shape) -> str:
-    if _len(shape) == 0:
+    if len(shape) == 0:
         return "() (a single number)"
-    return _str(_tuple(shape))
+    return str(tuple(shape))
 
 
 def _show(array) -> str:
     """The learner's own values, compactly (theirs, so printing them gives nothing away)."""
     if array.ndim == 0:
-        return f"{_float(array):.6g}"
+        return f"{float(array):.6g}"
     if array.size <= 8:
         return _array2string(array, precision=4, separator=", ").replace("\n", "")
     finite = array[_isfinite(array)]
     if finite.size == 0:
         return f"an array of {array.size} values"
-    return f"values from {_float(_min(finite, axis=None)):.4g} to {_float(_max_array(finite, axis=None)):.4g}"
+    return f"values from {float(_min(finite, axis=None)):.4g} to {float(_max_array(finite, axis=None)):.4g}"
 
 
 # --- type and shape ----------------------------------------------------------------------------
 
 def _type_names(types) -> str:
-    types = types if _isinstance(types, _tuple) else (types,)
+    types = types if isinstance(types, tuple) else (types,)
     return " or ".join(t.__name__ for t in types)
 
 
@@ -215,10 +203,10 @@ def check_type(name: str, got, types, hint: str | None = None):
     """Check that ``got`` is an instance of ``types`` (a type or a tuple). CuPy arrays count as
     numpy.ndarray. Returns ``got``."""
     __tracebackhide__ = True
-    types_tuple = types if _isinstance(types, _tuple) else (types,)
-    if _isinstance(got, types_tuple):
+    types_tuple = types if isinstance(types, tuple) else (types,)
+    if isinstance(got, types_tuple):
         return got
-    if _ndarray in types_tuple and _type(got).__module__.split(".")[0] == "cupy":
+    if _ndarray in types_tuple and type(got).__module__.split(".")[0] == "cupy":
         return got
     if hint is None:
         hint = "did you forget the return statement?" if got is None else _type_hint(got)
@@ -226,17 +214,17 @@ def check_type(name: str, got, types, hint: str | None = None):
 
 
 def _type_hint(got) -> str:
-    if _isinstance(got, (tuple, list)):
+    if isinstance(got, (tuple, list)):
         return "did you return several values where one was wanted, or build a list in a loop?"
     return "check what your function returns on its last line."
 
 
 def _shape_hint(got_shape, expected_shape) -> str:
-    got_shape, expected_shape = _tuple(got_shape), _tuple(expected_shape)
-    if _len(expected_shape) == 0:
+    got_shape, expected_shape = tuple(got_shape), tuple(expected_shape)
+    if len(expected_shape) == 0:
         return ("did you forget to take the mean or the sum, or return an array of one element "
                 "instead of a number (float(...) or .item() gives the number)?")
-    if _len(got_shape) == _len(expected_shape) == 2 and got_shape == expected_shape[::-1]:
+    if len(got_shape) == len(expected_shape) == 2 and got_shape == expected_shape[::-1]:
         return ("it looks transposed: check the order of the matrix product and whether a .T is "
                 "missing or one too many.")
     if _size(got_shape) == _size(expected_shape):
@@ -244,9 +232,9 @@ def _shape_hint(got_shape, expected_shape) -> str:
             return ("the same values with an axis of length 1 added or dropped: check keepdims "
                     "or a reshape.")
         return "the same number of entries in another arrangement: check a reshape or the axis."
-    if _len(got_shape) < _len(expected_shape):
+    if len(got_shape) < len(expected_shape):
         return "an axis is missing: did you sum or average over an axis that should stay?"
-    if _len(got_shape) > _len(expected_shape):
+    if len(got_shape) > len(expected_shape):
         return "an extra axis: did you forget to sum or average over an axis?"
     return "check which axis you summed over and the order of the matrix product."
 
@@ -259,9 +247,9 @@ def _size(shape) -> int:
 
 
 def _shape_matches(got_shape, expected_shape) -> bool:
-    if _len(got_shape) != _len(expected_shape):
+    if len(got_shape) != len(expected_shape):
         return False
-    return _all_of(e is None or g == e for g, e in _zip(got_shape, expected_shape))
+    return all(e is None or g == e for g, e in zip(got_shape, expected_shape, strict=True))
 
 
 def check_shape(name: str, got, expected_shape, hint: str | None = None):
@@ -270,7 +258,7 @@ def check_shape(name: str, got, expected_shape, hint: str | None = None):
     Returns ``got`` as a float64 NumPy array."""
     __tracebackhide__ = True
     array = _as_float_array(name, got)
-    expected_shape = _tuple(expected_shape)
+    expected_shape = tuple(expected_shape)
     if not _shape_matches(array.shape, expected_shape):
         if hint is None and None not in expected_shape:
             hint = _shape_hint(array.shape, expected_shape)
@@ -314,7 +302,7 @@ def _close_mask(got, expected, rtol: float, atol: float):
 
 
 def _all_close(got, expected, rtol: float, atol: float) -> bool:
-    if _tuple(got.shape) != _tuple(expected.shape):
+    if tuple(got.shape) != tuple(expected.shape):
         return False
     return bool(_all(_close_mask(got, expected, rtol, atol), axis=None))
 
@@ -323,9 +311,9 @@ def _mistake_hint(got, mistakes, rtol: float, atol: float):
     """The hint of the first known-wrong value that ``got`` matches, else None."""
     for wrong, hint in mistakes or ():
         try:
-            value = wrong() if _callable(wrong) else wrong
+            value = wrong() if callable(wrong) else wrong
             value = _asarray(_to_host(value), dtype=_float64)
-        except _Exception:  # a diagnosis that cannot be computed is simply skipped
+        except Exception:  # a diagnosis that cannot be computed is simply skipped
             continue
         if _all_close(got, value, rtol, atol):
             return hint
@@ -338,19 +326,19 @@ def _property_hint(got, expected, rtol: float, atol: float):
         flipped = _transpose(got)
         if not _all_close(flipped, got, rtol, atol) and _all_close(flipped, expected, rtol, atol):
             return "it looks transposed: check the order of the matrix product or a missing .T."
-    e_dot_e = _float(_sum(_multiply(expected, expected), axis=None))
+    e_dot_e = float(_sum(_multiply(expected, expected), axis=None))
     if e_dot_e > 0 and _all(_isfinite(expected), axis=None):
-        factor = _float(_sum(_multiply(got, expected), axis=None)) / e_dot_e
+        factor = float(_sum(_multiply(got, expected), axis=None)) / e_dot_e
         if _telling_factor(factor, expected.size) and _all_close(
             got, _multiply(factor, expected), 1e-4, atol
         ):
-            if _abs(factor + 1) <= 1e-3:
+            if abs(factor + 1) <= 1e-3:
                 return "the sign is flipped: check a minus sign (w − η·g, p − y, …)."
             which = "every value is" if expected.size > 1 else "the value is"
             return (f"{which} off by a factor of {factor:.3g}: check a constant such as the 1/N of "
                     "a mean, the ½ of the squared error, or the 2 of a derivative.")
-        shift = _float(_sum(_subtract(got, expected), axis=None)) / expected.size
-        if expected.size > 1 and _abs(shift) > atol and _all_close(
+        shift = float(_sum(_subtract(got, expected), axis=None)) / expected.size
+        if expected.size > 1 and abs(shift) > atol and _all_close(
             got, _add(expected, shift), 1e-4, atol
         ):
             return "every value is off by the same amount: check a constant term such as the bias."
@@ -362,9 +350,9 @@ _SIMPLE_FACTORS = (-1.0, 2.0, 0.5, -2.0, -0.5, 4.0, 0.25)
 
 
 def _telling_factor(factor: float, size: int) -> bool:
-    if factor == 0 or _abs(factor - 1) <= 1e-3:
+    if factor == 0 or abs(factor - 1) <= 1e-3:
         return False
-    return size > 1 or _any_of(_abs(factor - f) <= 1e-6 * _abs(f) for f in _SIMPLE_FACTORS)
+    return size > 1 or any(abs(factor - f) <= 1e-6 * abs(f) for f in _SIMPLE_FACTORS)
 
 
 def check_close(name: str, got, expected, rtol: float = 1e-6, atol: float = 1e-8,
@@ -397,7 +385,7 @@ def _what_differs(array, mask) -> str:
     if array.ndim == 0:
         return f"returned {_show(array)}, which is not the expected value"
     wrong = _count(_logical_not(mask))
-    first = _tuple(_int(i) for i in _argwhere(_logical_not(mask))[0])
+    first = tuple(int(i) for i in _argwhere(_logical_not(mask))[0])
     where = f"first at index {first}" if array.size > 1 else "its only entry"
     verb = "differs" if wrong == 1 else "differ"
     return (f"returned the right shape {_shape_text(array.shape)} but {wrong} of {array.size} "
@@ -411,10 +399,10 @@ def relative_error(a, b) -> float:
     a = _asarray(_to_host(a), dtype=_float64)
     b = _asarray(_to_host(b), dtype=_float64)
     diff = _subtract(a, b)
-    numerator = _float(_sqrt(_sum(_multiply(diff, diff), axis=None)))
-    norm_a = _float(_sqrt(_sum(_multiply(a, a), axis=None)))
-    norm_b = _float(_sqrt(_sum(_multiply(b, b), axis=None)))
-    return numerator / _max(norm_a + norm_b, 1e-12)
+    numerator = float(_sqrt(_sum(_multiply(diff, diff), axis=None)))
+    norm_a = float(_sqrt(_sum(_multiply(a, a), axis=None)))
+    norm_b = float(_sqrt(_sum(_multiply(b, b), axis=None)))
+    return numerator / max(norm_a + norm_b, 1e-12)
 
 
 def check_gradients(name: str, analytic, numeric, threshold: float = 1e-7,
@@ -452,23 +440,17 @@ def _gradient_hint(analytic, numeric) -> str:
 
 def passed(what: str) -> None:
     """Print one line saying which visible checks passed (the hidden ones run at grading)."""
-    _print(f"✓ {what} (the grader runs more checks)")
+    print(f"✓ {what} (the grader runs more checks)")
 
 
 # --- warnings as failures, and try-it cells ------------------------------------------------------
 
-import warnings as _warnings_module  # noqa: E402  (kept with the helpers that use it)
 
 _catch_warnings = _warnings_module.catch_warnings
 _simplefilter = _warnings_module.simplefilter
-_Warning = builtins.Warning
-_BaseException = builtins.BaseException
-_NotImplementedError = builtins.NotImplementedError
-_list = builtins.list
-_dict = builtins.dict
 
 
-class _WarningRaised(_BaseException):
+class _WarningRaised(BaseException):
     """Carries a warning turned into an error past ``call``'s handler (which catches Exception)."""
 
     def __init__(self, warning):
@@ -482,21 +464,21 @@ def call_without_warnings(fn, *args, name: str | None = None, hint: str | None =
     a warning means an intermediate value overflowed or was 0/0, even when the result looks
     right. Returns what ``fn`` returns."""
     __tracebackhide__ = True
-    name = name or _getattr(fn, "__name__", "the function")
+    name = name or getattr(fn, "__name__", "the function")
 
     def strict(*a, **k):
         with _catch_warnings():
             _simplefilter("error")
             try:
                 return fn(*a, **k)
-            except _Warning as warning:
+            except Warning as warning:
                 raise _WarningRaised(warning) from None
 
     try:
-        return call(strict if _callable(fn) else fn, *args, name=name, **kwargs)
+        return call(strict if callable(fn) else fn, *args, name=name, **kwargs)
     except _WarningRaised as raised:
         warning = raised.warning
-        text = _str(warning) or _type(warning).__name__
+        text = str(warning) or type(warning).__name__
         if hint is None:
             hint = ("rearrange the formula so that every intermediate value stays finite "
                     "(no exp of a large number, no 0/0).")
@@ -506,32 +488,32 @@ def call_without_warnings(fn, *args, name: str | None = None, hint: str | None =
 
 def _outline(value, depth: int = 0) -> str:
     """A short description of a returned value: 'array (3, 2)', 'tuple of 2: array (3,), float'."""
-    shape = _getattr(value, "shape", None)
-    if shape is not None and _getattr(value, "dtype", None) is not None:
-        return f"array {_tuple(shape)}"
-    if _isinstance(value, (tuple, _list)):
-        kind = _type(value).__name__
-        if depth >= 2 or _len(value) > 6:
-            return f"{kind} of {_len(value)}"
+    shape = getattr(value, "shape", None)
+    if shape is not None and getattr(value, "dtype", None) is not None:
+        return f"array {tuple(shape)}"
+    if isinstance(value, (tuple, list)):
+        kind = type(value).__name__
+        if depth >= 2 or len(value) > 6:
+            return f"{kind} of {len(value)}"
         inner = ", ".join(_outline(v, depth + 1) for v in value)
-        return f"{kind} of {_len(value)}: ({inner})" if depth else f"{kind} of {_len(value)}: {inner}"
-    if _isinstance(value, _dict):
-        return f"dict with keys {_list(value)}"
-    return _type(value).__name__
+        return f"{kind} of {len(value)}: ({inner})" if depth else f"{kind} of {len(value)}: {inner}"
+    if isinstance(value, dict):
+        return f"dict with keys {list(value)}"
+    return type(value).__name__
 
 
 def _pretty(value) -> str:
     """Numbers and arrays printed compactly (4 decimals), other values as their repr."""
     host = _to_host(value)
-    if _hasattr_shape(host) or _isinstance(host, (_int, _float)):
+    if _hasattr_shape(host) or isinstance(host, (int, float)):
         try:
             array = _asarray(host, dtype=_float64)
         except (TypeError, ValueError):
-            return _repr(value)
+            return repr(value)
         if array.ndim == 0:
-            return f"{_float(array):.6g}"
+            return f"{float(array):.6g}"
         return _array2string(array, precision=4, suppress_small=True, max_line_width=90)
-    return _repr(value)
+    return repr(value)
 
 
 def try_it(fn, *args, name: str | None = None, **kwargs):
@@ -541,19 +523,19 @@ def try_it(fn, *args, name: str | None = None, **kwargs):
 
     The ``(out, cache)`` pair of a function whose name ends in ``forward`` prints ``out`` and an
     outline of the cache; other tuples print item by item."""
-    name = name or _getattr(fn, "__name__", "the function")
+    name = name or getattr(fn, "__name__", "the function")
     try:
         result = call(fn, *args, name=name, **kwargs)
     except CheckFailed as failure:
-        _print(_str(failure))
+        print(str(failure))
         return None
-    if _isinstance(result, _tuple) and _len(result) == 2 and name.endswith("forward"):
-        _print(f"{name} returned out =\n{_pretty(result[0])}\nand a cache ({_outline(result[1])})")
-    elif _isinstance(result, _tuple) and 0 < _len(result) <= 6:
-        items = "\n".join(f"[{i}] {_pretty(item)}" for i, item in _zip(_range(_len(result)), result))
-        _print(f"{name} returned a tuple of {_len(result)}:\n{items}")
+    if isinstance(result, tuple) and len(result) == 2 and name.endswith("forward"):
+        print(f"{name} returned out =\n{_pretty(result[0])}\nand a cache ({_outline(result[1])})")
+    elif isinstance(result, tuple) and 0 < len(result) <= 6:
+        items = "\n".join(f"[{i}] {_pretty(item)}" for i, item in enumerate(result))
+        print(f"{name} returned a tuple of {len(result)}:\n{items}")
     else:
-        _print(f"{name} returned\n{_pretty(result)}")
+        print(f"{name} returned\n{_pretty(result)}")
     return result
 
 
@@ -561,12 +543,12 @@ def check_tuple(name: str, got, size: int, what: str):
     """Check that ``got`` is a tuple (or list) of ``size`` items, ``what`` naming them, e.g.
     ``"(loss, grad)"``; returns it as a tuple so that a test can unpack it."""
     __tracebackhide__ = True
-    if _isinstance(got, (_tuple, _list)) and _len(got) == size:
-        return _tuple(got)
+    if isinstance(got, (tuple, list)) and len(got) == size:
+        return tuple(got)
     if got is None:
         found, hint = "None", "did you forget the return statement?"
-    elif _isinstance(got, (_tuple, _list)):
-        found = f"a {_type(got).__name__} of {_len(got)} items"
+    elif isinstance(got, (tuple, list)):
+        found = f"a {type(got).__name__} of {len(got)} items"
         hint = f"return exactly {what}."
     else:
         found, hint = _describe(got), f"return all of them, e.g. `return {what.strip('()')}`."
@@ -575,10 +557,8 @@ def check_tuple(name: str, got, size: int, what: str):
 
 # --- exact values: indices, counts, None ---------------------------------------------------------
 
-import numbers as _numbers_module  # noqa: E402
 
 _Integral = _numbers_module.Integral
-_bool = builtins.bool
 _np_integer = _np.integer
 _np_floating = _np.floating
 
@@ -586,27 +566,27 @@ _np_floating = _np.floating
 def _plain(value):
     """``value`` as plain Python: integers (NumPy's too) become int, tuples/lists of them tuples,
     dicts stay dicts of plain values; anything else is returned as it is."""
-    if value is None or _isinstance(value, (_bool, _str)):
+    if value is None or isinstance(value, (bool, str)):
         return value
-    if _isinstance(value, (_Integral, _np_integer)):
-        return _int(value)
-    if _isinstance(value, (_float, _np_floating)):
-        return _float(value)
-    if _isinstance(value, (_tuple, _list)):
-        return _tuple(_plain(v) for v in value)
-    if _isinstance(value, _dict):
+    if isinstance(value, (_Integral, _np_integer)):
+        return int(value)
+    if isinstance(value, (float, _np_floating)):
+        return float(value)
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
 
 
 def _same(a, b) -> bool:
-    if _type(a) is not _type(b):
+    if type(a) is not type(b):
         return False
-    if _isinstance(a, _tuple):
-        return _len(a) == _len(b) and _all_of(_same(x, y) for x, y in _zip(a, b))
-    if _isinstance(a, _dict):
-        return (_len(a) == _len(b) and _all_of(k in b for k in a)
-                and _all_of(_same(a[k], b[k]) for k in a))
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return (len(a) == len(b) and all(k in b for k in a)
+                and all(_same(a[k], b[k]) for k in a))
     return a == b
 
 
@@ -624,4 +604,4 @@ def check_equal(name: str, got, expected, hint: str | None = None, mistakes=None
             diagnosis = wrong_hint
             break
     diagnosis = diagnosis or hint or "compare your rule with the one in the text, step by step."
-    _fail(f"{name} returned {_repr(plain)}, which is not the expected value: {diagnosis}")
+    _fail(f"{name} returned {repr(plain)}, which is not the expected value: {diagnosis}")
