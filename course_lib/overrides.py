@@ -90,8 +90,8 @@ def report(message: str) -> None:
 class _Checked:
     """The learner's function, checked against the reference on its first call."""
 
-    def __init__(self, name, learner, ref):
-        self.name, self.learner, self.ref = name, learner, ref
+    def __init__(self, name, learner, ref, in_place=False):
+        self.name, self.learner, self.ref, self.in_place = name, learner, ref, in_place
         self.verified = False
         self.failed = False
 
@@ -100,6 +100,8 @@ class _Checked:
             return self.ref(*args, **kwargs)
         if self.verified:
             return self.learner(*args, **kwargs)
+        if self.in_place:
+            return self._first_call_in_place(args, kwargs)
         # First call: run the reference on copies of anything it might advance or update
         # (random generators, state dicts), then the learner's function on the real arguments.
         expected = self.ref(*copy.deepcopy(_mutable(args)), **copy.deepcopy(_mutable(kwargs)))
@@ -116,10 +118,52 @@ class _Checked:
         self.verified = True
         return got
 
+    def _first_call_in_place(self, args, kwargs):
+        """For a function that changes its arguments (trains a model in place): the learner's
+        runs first, on the real arguments; if it fails, every argument gets its starting value
+        back (a model through ``state_dict``, anything else as a deep copy) and the reference
+        runs. Running both would train the model twice, so nothing is compared."""
+        saved = _starting_values(args, kwargs)
+        try:
+            got = self.learner(*args, **kwargs)
+        except NotImplementedError:
+            problem = f"{self.name} is not implemented yet"
+        except Exception as err:  # the learner's code may fail in any way; report it plainly
+            problem = f"{self.name} raised {type(err).__name__}: {err}"
+        else:
+            self.verified = True
+            return got
+        args, kwargs = _put_back(saved, args, kwargs)
+        return self._fall_back(problem, args, kwargs)
+
     def _fall_back(self, problem, args, kwargs):
         self.failed = True
         report(f"{problem}; the course_lib reference is used instead.")
         return self.ref(*args, **kwargs)
+
+
+def _is_model(value) -> bool:
+    return hasattr(value, "state_dict") and hasattr(value, "load_state_dict")
+
+
+def _starting_values(args, kwargs):
+    """Models' ``state_dict()`` and deep copies of every other argument."""
+    def save(v):
+        return v.state_dict() if _is_model(v) else copy.deepcopy(v)
+    return [save(a) for a in args], {k: save(v) for k, v in kwargs.items()}
+
+
+def _put_back(saved, args, kwargs):
+    """The arguments as they were: models restored in place (the caller holds them), the rest
+    replaced by their saved copies."""
+    def put(value, state):
+        if _is_model(value):
+            value.load_state_dict(state)
+            return value
+        return state
+    saved_args, saved_kwargs = saved
+    return ([put(a, s) for a, s in zip(args, saved_args, strict=True)],
+            {k: put(v, saved_kwargs[k]) for k, v in kwargs.items()})
 
 
 def _mutable(values):
@@ -158,10 +202,12 @@ def _compare_structure(name, got, expected, where=""):
     return None
 
 
-def fallback(learner, ref, name: str | None = None):
+def fallback(learner, ref, name: str | None = None, *, in_place: bool = False):
     """The learner's ``learner`` function, checked against ``ref`` on its first call like an
     override: not implemented, raising or mis-shaped -> one sentence, then ``ref`` is used.
 
     For notebook functions that course_lib has no name for (``forward`` of a whole network,
-    ``minibatches``, ``numerical_gradient``...): ``fwd = fallback(forward, reference_forward)``."""
-    return _Checked(name or getattr(learner, "__name__", "this function"), learner, ref)
+    ``minibatches``, ``numerical_gradient``...): ``fwd = fallback(forward, reference_forward)``.
+    ``in_place=True`` for a function that changes its arguments, such as a training loop:
+    the learner's runs first, and if it fails the arguments are put back before ``ref`` runs."""
+    return _Checked(name or getattr(learner, "__name__", "this function"), learner, ref, in_place)

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 import course_lib
+from course_lib import datasets, layers, optim, overrides, train
 from course_lib import functional as F
-from course_lib import layers, optim, overrides, train
+from course_lib.lessons import xor
 
 
 @pytest.fixture(autouse=True)
@@ -204,3 +205,50 @@ def test_fallback_reports_a_wrong_shape(xp, host, capsys, one_sentence):
     lines = _sentences(capsys.readouterr().out)
     assert len(lines) == 1
     one_sentence(lines[0], "network_forward", "(2,)", "(4, 2)")
+
+
+# --- fallback(in_place=True) -------------------------------------------------------------------------
+
+
+def _reference_sum(values, scale=1.0):
+    return scale * sum(values)
+
+
+def test_fallback_in_place_uses_the_learners_result_when_it_works(capsys):
+    """A working learner's function is called and nothing is printed."""
+    got = overrides.fallback(lambda values, scale=1.0: -1.0, _reference_sum, in_place=True)([1, 2], scale=2.0)
+    assert got == -1.0
+    assert capsys.readouterr().out == ""
+
+
+def test_fallback_in_place_falls_back_with_one_sentence(capsys, one_sentence):
+    """Not implemented yet → the reference's answer and one sentence naming the function."""
+    def my_sum(values, scale=1.0):
+        raise NotImplementedError
+
+    assert overrides.fallback(my_sum, _reference_sum, in_place=True)([1, 2], scale=2.0) == 6.0
+    out = capsys.readouterr().out.strip()
+    one_sentence(out, "my_sum", "not implemented yet", "reference")
+
+
+def test_fallback_in_place_restores_what_the_learner_changed(capsys, one_sentence):
+    """A learner that changes the model and a list argument, then fails: the reference gets the
+    starting weights and the starting list, so its result is the reference's alone."""
+    X, y = datasets.xor()
+
+    def broken_train(model, X, y, lr=1.0, num_epochs=5, log=None):
+        for p in model.parameters():
+            p.data = p.data + 100.0
+        log.append("changed")
+        raise ValueError("shapes do not match")
+
+    def reference(model, X, y, lr=1.0, num_epochs=5, log=None):
+        return xor.train_network(model, X, y, lr=lr, num_epochs=num_epochs), list(log)
+
+    net = xor.seed003_network()
+    costs, log = overrides.fallback(broken_train, reference, "train_network", in_place=True)(
+        net, X, y, num_epochs=5, log=[])
+    expected = xor.train_network(xor.seed003_network(), X, y, lr=1.0, num_epochs=5)
+    assert np.allclose(costs, expected), "the reference did not start from the original weights"
+    assert log == [], "the reference saw the learner's change to a list argument"
+    one_sentence(capsys.readouterr().out.strip(), "train_network", "ValueError")

@@ -150,53 +150,6 @@ def test_equal_weights_stay_equal_and_cannot_learn_xor():
     assert xor.accuracy(trained, XOR_X, XOR_Y) < 1.0, "identical hidden units cannot separate XOR"
 
 
-# --- call_or_reference -------------------------------------------------------------------------
-
-
-def _reference_sum(values, scale=1.0):
-    return scale * sum(values)
-
-
-def test_call_or_reference_uses_the_learners_result_when_it_works(capsys):
-    """A working learner's function is called and nothing is printed."""
-    got = xor.call_or_reference(lambda values, scale=1.0: -1.0, _reference_sum, [1, 2], scale=2.0)
-    assert got == -1.0
-    assert capsys.readouterr().out == ""
-
-
-def test_call_or_reference_falls_back_with_one_sentence(capsys, one_sentence):
-    """Not implemented yet → the reference's answer and one sentence naming the function."""
-    def my_sum(values, scale=1.0):
-        raise NotImplementedError
-
-    assert xor.call_or_reference(my_sum, _reference_sum, [1, 2], scale=2.0) == 6.0
-    out = capsys.readouterr().out.strip()
-    one_sentence(out, "my_sum", "not implemented yet", "reference")
-
-
-def test_call_or_reference_restores_what_the_learner_changed(capsys, one_sentence):
-    """A learner that changes the model and a list argument, then fails: the reference gets the
-    starting weights and the starting list, so its result is the reference's alone."""
-    X, y = datasets.xor()
-
-    def broken_train(model, X, y, lr=1.0, num_epochs=5, log=None):
-        for p in model.parameters():
-            p.data = p.data + 100.0
-        log.append("changed")
-        raise ValueError("shapes do not match")
-
-    def reference(model, X, y, lr=1.0, num_epochs=5, log=None):
-        return xor.train_network(model, X, y, lr=lr, num_epochs=num_epochs), list(log)
-
-    net = xor.seed003_network()
-    costs, log = xor.call_or_reference(broken_train, reference, net, X, y, num_epochs=5, log=[],
-                                       name="train_network")
-    expected = xor.train_network(xor.seed003_network(), X, y, lr=1.0, num_epochs=5)
-    assert np.allclose(costs, expected), "the reference did not start from the original weights"
-    assert log == [], "the reference saw the learner's change to a list argument"
-    one_sentence(capsys.readouterr().out.strip(), "train_network", "ValueError")
-
-
 def test_sigmoid_network_layout():
     """2-3-1 by default: Linear, Sigmoid, Linear, Sigmoid."""
     net = xor.sigmoid_network()

@@ -11,11 +11,9 @@ exercise is unfinished, so every later cell still runs. Rows are examples (CONVE
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
-from .. import layers, losses, overrides, train
+from .. import layers, losses, train
 from ..backend import get_array_module
 
 
@@ -115,33 +113,6 @@ def _xor():
     from .. import datasets
 
     return datasets.xor()
-
-
-def call_or_reference(learner, reference, *args, name: str | None = None, **kwargs):
-    """``learner(*args, **kwargs)``, or ``reference(*args, **kwargs)`` (with one printed
-    sentence) when the learner's function is not implemented yet or raises.
-
-    For functions that change their arguments (training a model in place), where
-    ``overrides.fallback`` would run both on the same model: before the reference runs, every
-    model argument gets its starting weights back and every other argument its starting value."""
-    name = name or getattr(learner, "__name__", "this function")
-    models = [a for a in (*args, *kwargs.values()) if hasattr(a, "parameters")]
-    snapshots = [train.snapshot(m) for m in models]
-    saved = copy.deepcopy(([a for a in args if not hasattr(a, "parameters")],
-                           {k: v for k, v in kwargs.items() if not hasattr(v, "parameters")}))
-    try:
-        return learner(*args, **kwargs)
-    except NotImplementedError:
-        problem = f"{name} is not implemented yet"
-    except Exception as err:  # the learner's code may fail in any way; say so plainly
-        problem = f"{name} raised {type(err).__name__}: {err}"
-    overrides.report(f"{problem}; the course_lib reference is used instead.")
-    for model, state in zip(models, snapshots, strict=True):
-        train.restore(model, state)
-    plain_args, plain_kwargs = iter(saved[0]), saved[1]
-    args = [a if hasattr(a, "parameters") else next(plain_args) for a in args]
-    kwargs = {k: v if hasattr(v, "parameters") else plain_kwargs[k] for k, v in kwargs.items()}
-    return reference(*args, **kwargs)
 
 
 def accuracy(model, X, y) -> float:
