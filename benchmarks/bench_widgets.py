@@ -34,7 +34,6 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from course_lib.widgets import Playground  # noqa: E402
-from course_lib.widgets.base import probabilities  # noqa: E402
 
 FRAME_TARGET_MS = 50.0
 FRAMES = 60
@@ -75,7 +74,7 @@ def bench_frame(pg):
         for _ in range(FRAMES):
             pg.step(1)  # the boundary moves, so every frame sends a real diff
             c0 = time.process_time()
-            probabilities(pg.model, pg._grid, pg.resolution)
+            pg.boundary()
             t1, c1 = time.perf_counter(), time.process_time()
             pg._redraw()  # what a frame does: grid, artists, in-place draw, PNG diff
             t2, c2 = time.perf_counter(), time.process_time()

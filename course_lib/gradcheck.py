@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from . import overrides
+from . import overrides, train
 from ._validate import require_finite
 from .backend import get_array_module
 
@@ -63,10 +63,8 @@ def check_model(model, loss, X, y, eps: float = 1e-5, verbose: bool = True) -> d
     in eval mode for the check when it has dropout (a random mask changes J between evaluations)
     — batch norm stays in training mode because its batch statistics are what backward
     differentiates. Use float64 for figures below 1e-7."""
-    from .train import _leaves, _resolve_loss
-
-    loss_fn = _resolve_loss(loss)
-    layers = _leaves(model)
+    loss_fn = train.resolve_loss(loss)
+    layers = train.leaves(model)
     dropouts = [layer for layer in layers if type(layer).__name__ == "Dropout"]
     modes = [layer.training for layer in dropouts]
     for layer in dropouts:

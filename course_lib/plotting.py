@@ -20,7 +20,8 @@ def _axes(ax, figsize=(4.5, 3.5)):
 
 
 def grid_for(X, resolution: int = 200, margin: float = 0.5):
-    """A ``resolution``² grid covering the 2-D points X: ``(xx, yy, points (resolution², 2))``."""
+    """A ``resolution``² grid covering the 2-D points X and ``margin`` around them (one number,
+    or one per feature): ``(xx, yy, points (resolution², 2))``."""
     X = to_numpy(X)
     (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))

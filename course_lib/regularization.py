@@ -10,13 +10,16 @@ before each step.
     >>> opt.penalty()                                 # λ Σ W² of the weights now
 
 ``penalty=`` takes a function ``(W, lam) -> (λ Σ W², 2λW)``, for example a learner's own
-``l2_penalty``, which is then called once per weight matrix and step.
+``l2_penalty``, which is then called once per weight matrix and step; without it the
+``l2_penalty`` in scope is used (the learner's inside ``course_lib.using(l2_penalty=...)``).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+
 from . import overrides
-from ._validate import _is_number
 from .backend import Array
 
 
@@ -40,18 +43,18 @@ class L2:
 
     ``L2(optimizer, model, lam, penalty=None)``: ``optimizer`` is any course_lib optimizer built
     on ``model.parameters()``; ``lam`` ≥ 0; ``penalty`` a function ``(W, lam) -> (value, dW)``
-    (default: ``l2_penalty``). ``lr`` reads and sets the wrapped optimizer's learning rate, so
+    (default: the ``l2_penalty`` in scope at each step). ``lr`` reads and sets the wrapped optimizer's learning rate, so
     ``fit``'s learning-rate schedules work unchanged."""
 
     def __init__(self, optimizer, model, lam: float, penalty=None):
-        if not (_is_number(lam) and lam >= 0 and lam < float("inf")):
+        if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not 0 <= lam < math.inf:
             raise ValueError(f"The L2 strength lam must be a finite number ≥ 0, got {lam!r}.")
         self.optimizer, self.lam = optimizer, lam
         self.weights = weight_matrices(model)
         if not self.weights:
             raise ValueError("L2 found no weight matrix in the model: it penalises the W of "
                              "Linear layers.")
-        self.penalty_fn = l2_penalty if penalty is None else penalty
+        self.penalty_fn = penalty
 
     @property
     def lr(self):
@@ -64,16 +67,21 @@ class L2:
     def zero_grad(self):
         self.optimizer.zero_grad()
 
+    def _penalty_fn(self):
+        return overrides.get("l2_penalty") if self.penalty_fn is None else self.penalty_fn
+
     def step(self):
         if self.lam:
+            penalty = self._penalty_fn()
             for W in self.weights:
                 if W.grad is not None:
-                    W.grad = W.grad + self.penalty_fn(W.data, self.lam)[1]
+                    W.grad = W.grad + penalty(W.data, self.lam)[1]
         self.optimizer.step()
 
     def penalty(self) -> float:
         """``λ Σ W²`` summed over the weight matrices, as they are now."""
-        return float(sum(float(self.penalty_fn(W.data, self.lam)[0]) for W in self.weights))
+        penalty = self._penalty_fn()
+        return float(sum(float(penalty(W.data, self.lam)[0]) for W in self.weights))
 
     def __repr__(self):
         return f"L2({self.optimizer!r}, lam={self.lam:g})"

@@ -1,32 +1,47 @@
-"""``fit``: mini-batch training with validation, early stopping, a progress bar and a clear stop
-when the loss stops being a number.
+"""``fit``, and ``run_epoch``: the one epoch loop that ``fit`` and every widget share.
 
 One iteration is one update from one mini-batch; one epoch is one pass over all N examples, i.e.
 ⌈N / batch_size⌉ iterations, reshuffled every epoch from a seeded generator (CONVENTIONS.md).
 On a GPU the data stay on the device: batches are indexed there and the loss is read back once
-per epoch, not once per step.
+per epoch, not once per step. ``fit`` adds validation, early stopping, a progress bar and a
+clear stop when the loss stops being a number.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import sys
 import time
+from typing import NamedTuple
 
 import numpy
 
-from . import backend, losses, overrides
+from . import _fast, backend, layers, losses, optim, overrides
 from ._validate import positive_int, require_finite, shape_of, values_checked_by_caller
 from .backend import get_array_module
+
+# The optimizer classes by the names the notebooks and widgets show.
+OPTIMIZERS = {"SGD": optim.SGD, "momentum": optim.Momentum, "AdaGrad": optim.AdaGrad,
+              "RMSProp": optim.RMSProp, "Adam": optim.Adam}
+
+
+class Stop(enum.Enum):
+    """Why ``fit`` ended before ``num_epochs`` (``History.stopped``)."""
+
+    DIVERGED = "diverged"  # the loss or the validation loss became nan or inf
+    EARLY = "early stopping"  # a callback (EarlyStopping) asked to stop
 
 
 class History:
     """What ``fit`` recorded: ``history["loss"]``, ``history["val_loss"]`` (and accuracies for
-    classification losses), one value per epoch; epochs are numbered from 1."""
+    classification losses), one value per epoch; epochs are numbered from 1. ``stopped`` says
+    why training ended early (a ``Stop``, or None), ``stop_reason`` says it in a sentence."""
 
     def __init__(self):
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.stopped: Stop | None = None
         self.stop_reason: str | None = None
         self.stopped_epoch: int | None = None
         self.best_epoch: int | None = None
@@ -36,6 +51,9 @@ class History:
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
+
+    def stop(self, epoch: int, why: Stop, reason: str):
+        self.stopped, self.stopped_epoch, self.stop_reason = why, epoch, reason
 
     def __getitem__(self, key):
         return self.history[key]
@@ -117,25 +135,25 @@ class EarlyStopping(Callback):
 def snapshot(model):
     """Copies of a model's parameters and buffers."""
     return ([p.data.copy() for p in model.parameters()],
-            [{k: v.copy() for k, v in layer.buffers().items()} for layer in _leaves(model)])
+            [{k: v.copy() for k, v in layer.buffers().items()} for layer in leaves(model)])
 
 
 def restore(model, state):
     params, buffers = state
     for p, data in zip(model.parameters(), params, strict=True):
         p.data = data.copy()
-    for layer, saved in zip(_leaves(model), buffers, strict=True):
+    for layer, saved in zip(leaves(model), buffers, strict=True):
         for k, v in saved.items():
             layer.buffers()[k] = v.copy()
 
 
-def _leaves(model):
+def leaves(model):
     """The innermost layers, in order: a Sequential nested in a Sequential is opened up, since
     its ``buffers()`` is a fresh dict and writing into it would restore nothing."""
     inner = getattr(model, "layers", None)
     if inner is None:
         return [model]
-    return [leaf for layer in inner for leaf in _leaves(layer)]
+    return [leaf for layer in inner for leaf in leaves(layer)]
 
 
 # --- progress -------------------------------------------------------------------------------
@@ -165,10 +183,12 @@ class _Progress:
         sys.stdout.flush()
 
 
-# --- evaluation helpers ---------------------------------------------------------------------
+# --- losses, predictions, evaluation --------------------------------------------------------
 
 
-def _resolve_loss(loss):
+def resolve_loss(loss):
+    """The loss function to call: a name or one of ``course_lib.losses`` is looked up through
+    ``course_lib.using`` (so the learner's own takes its place); any other function as given."""
     if isinstance(loss, str):
         return overrides.get(loss)
     name = getattr(loss, "__name__", "")
@@ -180,7 +200,7 @@ def _resolve_loss(loss):
     return loss
 
 
-def _correct(y_hat, y, xp):
+def _correct(y_hat, y):
     """Number of correct predictions: argmax for several outputs, threshold 0.5 for one."""
     if y_hat.ndim == 2 and y_hat.shape[1] > 1:
         pred = y_hat.argmax(axis=1)
@@ -206,72 +226,131 @@ def predict(model, X, batch_size: int | None = None):
 
 
 def evaluate(model, loss, X, y, classification: bool | None = None) -> dict:
-    """``{"loss": ..., "accuracy": ...}`` on (X, y) in eval mode (accuracy for classification)."""
-    loss_fn = _resolve_loss(loss)
+    """``{"loss": ..., "accuracy": ...}`` on (X, y) in eval mode (accuracy for classification);
+    ``{"loss": nan}`` when the predictions are not finite (weights that diverged)."""
+    loss_fn = resolve_loss(loss)
     y_hat = predict(model, X)
-    value, _ = loss_fn(y_hat, y)
-    out = {"loss": float(value)}
-    if losses.is_classification(loss_fn) if classification is None else classification:
-        xp = get_array_module(y_hat)
-        out["accuracy"] = float(_correct(y_hat, xp.asarray(y), xp)) / X.shape[0]
-    return out
-
-
-def _evaluate_or_nan(model, loss_fn, X, y, classify):
-    """``evaluate``, with a nan loss instead of the loss's ValueError when the predictions are
-    not finite (diverged weights), so that ``fit`` stops with its one sentence."""
+    xp = get_array_module(y_hat)
     try:
-        return evaluate(model, loss_fn, X, y, classify)
-    except ValueError:
-        if bool(get_array_module(X).isfinite(predict(model, X)).all()):
+        value, _ = loss_fn(y_hat, y)
+    except ValueError:  # the loss refuses nan or inf predictions: say nan, as fit's stop does
+        if bool(xp.isfinite(y_hat).all()):
             raise
         return {"loss": math.nan}
+    out = {"loss": float(value)}
+    if losses.is_classification(loss_fn) if classification is None else classification:
+        out["accuracy"] = float(_correct(y_hat, xp.asarray(y))) / X.shape[0]
+    return out
 
 
 def accuracy(model, X, y) -> float:
     """Fraction of examples classified correctly (argmax, or threshold 0.5 for one output)."""
     y_hat = predict(model, X)
     xp = get_array_module(y_hat)
-    return float(_correct(y_hat, xp.asarray(y), xp)) / X.shape[0]
+    return float(_correct(y_hat, xp.asarray(y))) / X.shape[0]
 
 
-def _backward_without_input_grad(model):
-    """``model.backward``, told that its input is data (nobody needs dL/dX) when it accepts
-    ``input_grad`` (Sequential, Linear): the first layer then skips one matrix product."""
-    import inspect
-
-    try:
-        accepts = "input_grad" in inspect.signature(model.backward).parameters
-    except (TypeError, ValueError):  # a callable inspect cannot read: call it plainly
-        accepts = False
-    if not accepts:
-        return model.backward
-    return lambda grad: model.backward(grad, input_grad=False)
-
-
-def _step_loss(loss_fn, X):
-    """The loss ``fit`` calls on each mini-batch: on the GPU, course_lib's own softmax
-    cross-entropy becomes its fused kernels (``course_lib._fast.cuda``: the same maths in fewer
-    launches); any other loss, a learner's included, runs as given."""
-    if type(X) is numpy.ndarray or not backend.is_device_array(X):
+def fast_loss(loss_fn, X):
+    """The loss to call on each mini-batch of X: off the host, course_lib's own loss runs its
+    fast twin where the arrays suit one (``course_lib._fast.twin``: softmax cross-entropy in
+    fused CUDA kernels); any other loss, a learner's included, runs as given."""
+    if type(X) is numpy.ndarray or getattr(loss_fn, "__module__", "") != losses.__name__:
         return loss_fn
-    from ._fast import cuda as _cuda
+    name = loss_fn.__name__
+    return lambda y_hat, y: (_fast.twin(name, y_hat, y) or loss_fn)(y_hat, y)
 
-    return _cuda.fused(loss_fn)
+
+def _labels_checked_once(loss_fn, *label_arrays):
+    """``loss_fn``, which first checks that class indices for an (N, K) prediction lie in
+    [0, K − 1]. The losses check that only on host arrays (reading the range back from a GPU
+    stops it), so on the GPU ``fit`` checks all of y, and y_val, once: at its first step, when
+    K is known."""
+    pending = [True]
+
+    def loss(y_hat, y):
+        if pending and y_hat.ndim == 2 and y_hat.shape[1] >= 2:
+            for labels in label_arrays:
+                K = y_hat.shape[1]
+                if getattr(labels, "ndim", None) == 1 and labels.dtype.kind in "iu" and \
+                        labels.size and (int(labels.min()) < 0 or int(labels.max()) >= K):
+                    raise ValueError(f"Class indices must lie in [0, {K - 1}] for {K} classes.")
+        pending.clear()
+        return loss_fn(y_hat, y)
+
+    return loss
 
 
-def _check_device_labels(y_hat, *label_arrays):
-    """Class indices for an (N, K) prediction must lie in [0, K − 1]. The losses check that only
-    on host arrays (reading the range back from a GPU stops it), so on the GPU ``fit`` checks all
-    of y, and y_val, once: at its first step, when K is known."""
-    if y_hat.ndim != 2 or y_hat.shape[1] < 2:
-        return
-    for labels in label_arrays:
-        if getattr(labels, "ndim", None) == 1 and labels.dtype.kind in "iu":
-            losses._check_class_indices(labels, y_hat.shape[1])
+# --- one epoch ------------------------------------------------------------------------------
+
+
+class EpochResult(NamedTuple):
+    loss: float  # mean over the epoch's examples; nan once the predictions stopped being finite
+    accuracy: float | None  # fraction correct, for classification
+    iterations: int  # the iteration counter after the epoch (steps taken since training began)
+
+
+def batches(N: int, batch_size: int, rng, xp=numpy, min_last: int = 1):
+    """One epoch's mini-batches: index arrays into N examples, in a fresh order drawn from ``rng``
+    (a NumPy Generator) and moved to ``xp``'s device once; ``[None]`` for one full batch. A last
+    batch smaller than ``min_last`` joins the one before."""
+    if batch_size >= N:
+        return [None]
+    order = xp.asarray(rng.permutation(N))
+    starts = list(range(0, N, batch_size))
+    if len(starts) > 1 and N - starts[-1] < min_last:
+        starts.pop()
+    return [order[a:b] for a, b in zip(starts, starts[1:] + [N], strict=True)]
+
+
+def _training_backward(model):
+    """``model.backward`` for a training step: the input is data, whose gradient nobody needs,
+    so course_lib's Sequential and Linear are told to skip it (one matrix product fewer)."""
+    if isinstance(model, layers.Sequential | layers.Linear):
+        return lambda grad: model.backward(grad, input_grad=False)
+    return model.backward
+
+
+def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteration: int = 0,
+              lr_schedule=None, classify: bool = False, forward=None) -> EpochResult:
+    """One pass over (X, y) in shuffled mini-batches: forward, loss, backward, step.
+
+    loss_fn: ``(y_hat, y) -> (loss, grad)``. rng: the NumPy Generator that orders the batches.
+    iteration: steps taken before this epoch (``lr_schedule(iteration)`` sets the learning rate
+    of each step). forward: called instead of ``model.forward`` (a widget recording
+    activations). A model holding batch norm never gets a last batch of one: it joins the batch
+    before. The summed loss stays on the device until the epoch ends. Non-finite predictions
+    that the loss refuses end the epoch with a nan loss."""
+    xp = get_array_module(X)
+    forward, backward = forward or model.forward, _training_backward(model)
+    has_batchnorm = any(isinstance(layer, layers.BatchNorm1d) for layer in leaves(model))
+    total, correct, N = 0.0, 0, X.shape[0]
+    model.train()
+    with values_checked_by_caller():  # the caller checked the data and checks the epoch's loss
+        for idx in batches(N, batch_size, rng, xp, min_last=2 if has_batchnorm else 1):
+            Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            if lr_schedule is not None:
+                optimizer.lr = lr_schedule(iteration)
+            optimizer.zero_grad()
+            y_hat = forward(Xb)
+            try:
+                value, grad = loss_fn(y_hat, yb)
+            except ValueError:
+                if xp.isfinite(y_hat).all():
+                    raise
+                total = math.nan
+                break
+            backward(grad)
+            optimizer.step()
+            total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
+            if classify:
+                correct = correct + _correct(y_hat, yb)
+            iteration += 1
+    return EpochResult(float(total) / N, float(correct) / N if classify else None, iteration)
 
 
 # --- fit ------------------------------------------------------------------------------------
+
+MODEL_INTERFACE = "forward(X), backward(dout), parameters(), train() and eval()"
 
 
 def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | None = 32,
@@ -279,15 +358,71 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
         lr_schedule=None) -> History:
     """Train ``model`` with mini-batches; returns the History.
 
+    model: any object with ``forward(X) -> y_hat``, ``backward(dout)`` (filling each parameter's
+    ``.grad``), ``parameters()`` and ``train()`` / ``eval()``, as course_lib's layers have.
     loss: a function ``(y_hat, y) -> (loss, grad)`` or its name in ``course_lib.losses``.
-    batch_size: None for full batch. validation: ``(X_val, y_val)``. lr_schedule: a function of
-    the iteration number (from 0) giving the learning rate, e.g. ``optim.LinearDecay()``.
-    Stops early, with one sentence, when the loss becomes nan or inf. Under the cupy backend the
-    data (and the validation data) are moved to the GPU once, before the first epoch."""
+    optimizer: ``zero_grad()``, ``step()`` and ``lr``. batch_size: None for full batch.
+    validation: ``(X_val, y_val)``. lr_schedule: a function of the iteration number (from 0)
+    giving the learning rate, e.g. ``optim.LinearDecay()``. Stops early, with one sentence, when
+    the loss becomes nan or inf. Under the cupy backend the data (and the validation data) are
+    moved to the GPU once, before the first epoch."""
     num_epochs = positive_int("num_epochs", num_epochs)
-    N = X.shape[0] if hasattr(X, "shape") and X.ndim >= 1 else 0
+    X, y, validation, batch_size = _checked(model, X, y, validation, batch_size)
+    loss_fn = resolve_loss(loss)
+    classify = losses.is_classification(loss_fn)
+    step_loss = fast_loss(loss_fn, X)
+    if backend.is_device_array(X):
+        step_loss = _labels_checked_once(step_loss, y, *validation[1:])
+    rng, history, bar = numpy.random.default_rng(seed), History(), _Progress(num_epochs, progress)
+    for cb in callbacks:
+        cb.on_train_begin(model)
+    started, iteration, epoch = time.perf_counter(), 0, 0
+    # A diverging run overflows on its way to nan: it ends with one sentence, not NumPy's warnings.
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        while history.stopped is None and epoch < num_epochs:
+            epoch += 1
+            result = run_epoch(model, step_loss, optimizer, X, y, batch_size, rng,
+                               iteration=iteration, lr_schedule=lr_schedule, classify=classify)
+            iteration, logs = result.iterations, _logs(result, model, loss_fn, validation, classify)
+            history.record(epoch, logs)
+            diverged = [k for k in ("loss", "val_loss") if not math.isfinite(logs.get(k, 0.0))]
+            if diverged:
+                which = {"loss": "loss", "val_loss": "validation loss"}[diverged[0]]
+                history.stop(epoch, Stop.DIVERGED, f"{which} became {logs[diverged[0]]} at epoch "
+                             f"{epoch}; the learning rate {optimizer.lr:g} is probably too high.")
+            elif any([cb.on_epoch_end(epoch, logs, model) for cb in callbacks]):  # tell them all
+                history.stop(epoch, Stop.EARLY, f"early stopping at epoch {epoch}")
+            bar.update(epoch, logs, final=epoch == num_epochs or history.stopped is not None)
+            if history.stopped is Stop.DIVERGED:
+                print(f"Training stopped: {history.stop_reason}")
+    for cb in callbacks:
+        cb.on_train_end(model, history)
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+def _logs(result: EpochResult, model, loss_fn, validation, classify) -> dict:
+    """One epoch's figures: loss (and accuracy), then the validation ones when the loss is finite."""
+    logs = {"loss": result.loss}
+    if result.accuracy is not None:
+        logs["accuracy"] = result.accuracy
+    if validation and math.isfinite(result.loss):
+        figures = evaluate(model, loss_fn, *validation, classify)
+        logs.update({f"val_{k}": v for k, v in figures.items()})
+    return logs
+
+
+def _checked(model, X, y, validation, batch_size):
+    """fit's inputs checked once, each problem in one sentence; under the cupy backend the data
+    moved to the GPU. Returns ``(X, y, validation or (), batch_size)``."""
+    missing = [m for m in ("forward", "backward", "parameters", "train", "eval")
+               if not callable(getattr(model, m, None))]
+    if missing:
+        raise TypeError(f"fit needs a model with {MODEL_INTERFACE}; this "
+                        f"{type(model).__name__} has no {' or '.join(missing)}.")
     if getattr(X, "ndim", None) != 2:
         raise ValueError(f"X must be a 2-D array (N examples, D features), got shape {shape_of(X)}.")
+    N = X.shape[0]
     if N == 0:
         raise ValueError(f"X has no examples (shape {shape_of(X)}): there is nothing to train on.")
     if shape_of(y)[:1] != (N,):
@@ -295,100 +430,16 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     batch_size = N if batch_size is None else min(positive_int("batch_size", batch_size), N)
     require_finite("X", X)
     require_finite("y", y)
-    loss_fn = _resolve_loss(loss)
-    classify = losses.is_classification(loss_fn)
-    backward = _backward_without_input_grad(model)
-    on_gpu = backend.name() == "cupy"
-    if on_gpu:  # the data go to the GPU once; batches are then indexed there
-        X, y = backend.to_device(X), backend.to_device(y)
-    xp = get_array_module(X)
-    y = xp.asarray(y)
     if validation is not None:
-        X_val, y_val = validation
+        X_val, _ = validation
         require_finite("X_val", X_val)
         if shape_of(X_val)[1:] != shape_of(X)[1:]:
             raise ValueError(f"X_val has shape {shape_of(X_val)} but X has shape {shape_of(X)}; "
                              "they need the same number of features.")
-        if on_gpu:
-            X_val, y_val = backend.to_device(X_val), backend.to_device(y_val)
-    step_loss = _step_loss(loss_fn, X)
-    check_labels = backend.is_device_array(X)
-    labels = (y,) if validation is None else (y, y_val)
-    rng = numpy.random.default_rng(seed)
-    history, bar = History(), _Progress(num_epochs, progress)
-    # The data were checked above and the loss is checked once per epoch: the per-batch value
-    # checks are paused, and so are overflow warnings of a diverging run, which ends with
-    # one sentence instead.
-    with values_checked_by_caller(), numpy.errstate(over="ignore", invalid="ignore"):
-        for cb in callbacks:
-            cb.on_train_begin(model)
-        model.train()
-        started, iteration, logs = time.perf_counter(), 0, {}
-        for epoch in range(1, num_epochs + 1):
-            order = xp.asarray(rng.permutation(N)) if batch_size < N else None
-            total, correct = 0.0, 0
-            for start in range(0, N, batch_size):
-                if order is None:
-                    Xb, yb = X, y
-                else:
-                    idx = order[start:start + batch_size]
-                    Xb, yb = X[idx], y[idx]
-                if lr_schedule is not None:
-                    optimizer.lr = lr_schedule(iteration)
-                optimizer.zero_grad()
-                y_hat = model.forward(Xb)
-                if check_labels:  # once per fit, not per step: it waits for the GPU
-                    _check_device_labels(y_hat, *labels)
-                    check_labels = False
-                try:
-                    value, grad = step_loss(y_hat, yb)
-                except ValueError:
-                    if xp.isfinite(y_hat).all():
-                        raise
-                    value = xp.asarray(math.nan)
-                    total = total + value
-                    break
-                backward(grad)
-                optimizer.step()
-                total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
-                if classify:
-                    correct = correct + _correct(y_hat, yb, xp)
-                iteration += 1
-            epoch_loss = float(total) / N
-            logs = {"loss": epoch_loss}
-            if classify:
-                logs["accuracy"] = float(correct) / N
-            if validation is not None and math.isfinite(epoch_loss):
-                logs.update({f"val_{k}": v for k, v in
-                             _evaluate_or_nan(model, loss_fn, X_val, y_val, classify).items()})
-            # the epoch's last step can leave non-finite weights that only validation sees
-            bad = "loss" if not math.isfinite(epoch_loss) else "val_loss"
-            if bad == "loss" or math.isnan(logs.get("val_loss", 0.0)):
-                history.record(epoch, logs)
-                history.stopped_epoch = epoch
-                which = "loss" if bad == "loss" else "validation loss"
-                history.stop_reason = (f"{which} became {logs[bad]} at epoch {epoch}; the learning "
-                                       f"rate {optimizer.lr:g} is probably too high.")
-                bar.update(epoch, logs, final=True)
-                print(f"Training stopped: {history.stop_reason}")
-                break
-            history.record(epoch, logs)
-            stop = False
-            for cb in callbacks:
-                stop = cb.on_epoch_end(epoch, logs, model) or stop
-            if stop:
-                history.stopped_epoch = epoch
-                history.stop_reason = f"early stopping at epoch {epoch}"
-                break
-            bar.update(epoch, logs, final=epoch == num_epochs)
-        else:
-            epoch = num_epochs
-    if history.stop_reason and not history.stop_reason.startswith("loss became"):
-        bar.update(epoch, logs, final=True)
-    for cb in callbacks:
-        cb.on_train_end(model, history)
-    history.seconds = time.perf_counter() - started
-    return history
+    if backend.name() == "cupy":  # the data go to the GPU once; batches are then indexed there
+        X, y = backend.to_device(X), backend.to_device(y)
+        validation = validation and tuple(backend.to_device(a) for a in validation)
+    return X, get_array_module(X).asarray(y), tuple(validation or ()), batch_size
 
 
 # Every function a learner may put in place of ours with course_lib.using(name=...).

@@ -100,6 +100,29 @@ def test_l2_wrapper_steps_down_the_regularized_objective(num_grad, grad_close):
         grad_close(f"L2 step on {p.name}", old - p.data, n)
 
 
+def test_l2_uses_the_l2_penalty_in_scope():
+    """Without penalty=, L2 steps with the l2_penalty in force: the learner's inside using."""
+    import course_lib
+
+    calls = []
+
+    def l2_penalty(W, lam):
+        calls.append(W.shape)
+        return lam * (W * W).sum(), 2 * lam * W
+
+    net = layers.mlp([2, 3, 1], rng=0)
+    opt = regularization.L2(optim.SGD(net.parameters(), lr=0.1), net, 0.01)
+    for p in net.parameters():
+        p.grad = np.zeros_like(p.data)
+    with course_lib.using(l2_penalty=l2_penalty):
+        opt.step()
+        assert opt.penalty() > 0
+    assert calls[:2] == [(2, 3), (3, 1)], "called once per weight matrix, biases left out"
+    calls.clear()
+    opt.step()
+    assert calls == [], "outside the scope the reference is used"
+
+
 def test_l2_refuses_in_one_sentence(one_sentence):
     """A negative λ and a model without weight matrices are each refused in one sentence."""
     net = layers.mlp([2, 2, 1], rng=0)

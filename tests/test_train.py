@@ -245,7 +245,7 @@ def test_early_stopping_callback_restores_the_best_weights(xp, host, patience, m
     assert stop is not None and stop + 1 < 200, "the validation loss should turn up"
     assert history.stopped_epoch == stop + 1 == len(history.epoch)
     assert history.best_epoch == best + 1
-    assert "early stopping" in history.stop_reason
+    assert history.stopped is train.Stop.EARLY and "early stopping" in history.stop_reason
     for p, saved in zip(model.parameters(), snapshots.weights[best + 1], strict=True):
         np.testing.assert_array_equal(host(p.data), saved)
     assert not np.array_equal(snapshots.weights[best + 1][0], snapshots.weights[stop + 1][0])
@@ -326,7 +326,7 @@ def test_nan_stops_training_with_one_sentence(xp, capsys):
                             X, y, num_epochs=200, batch_size=5, progress=False)
     reason = history.stop_reason
     assert reason is not None and re.search(r"loss became (nan|inf)", reason), reason
-    assert "learning rate 50" in reason
+    assert "learning rate 50" in reason and history.stopped is train.Stop.DIVERGED
     assert history.stopped_epoch < 200 and len(history.epoch) == history.stopped_epoch
     assert not math.isfinite(history["loss"][-1])
     assert reason in capsys.readouterr().out
@@ -347,3 +347,69 @@ def test_nan_stop_when_only_validation_sees_it(xp, capsys):
     assert reason is not None and re.search(r"loss became (nan|inf)", reason), reason
     assert "learning rate 50" in reason
     assert reason in capsys.readouterr().out
+
+
+# --- the one epoch loop and the model fit needs ---------------------------------------------
+
+
+def test_fit_names_the_model_interface_it_needs(xp):
+    class NoBackward:
+        def forward(self, X):
+            return X
+
+        def parameters(self):
+            return []
+
+    X = xp.asarray([[1.0], [2.0]])
+    with pytest.raises(TypeError) as err:
+        train.fit(NoBackward(), "mse", None, X, X, progress=False)
+    message = str(err.value)
+    assert "forward(X), backward(dout), parameters(), train() and eval()" in message
+    assert "has no backward or train or eval" in message and "\n" not in message
+
+
+def test_a_last_batch_of_one_joins_the_one_before_only_under_batch_norm():
+    rng = np.random.default_rng(0)
+    sizes = [len(b) for b in train.batches(9, 4, rng)]
+    assert sizes == [4, 4, 1]
+    assert [len(b) for b in train.batches(9, 4, rng, min_last=2)] == [4, 5]
+    assert train.batches(9, 9, rng) == [None]  # one full batch: no shuffle needed
+
+    def batch_sizes(batchnorm):
+        recorder = _Recorder()
+        model = layers.Sequential(recorder, *layers.mlp([1, 2, 1], rng=0, batchnorm=batchnorm))
+        X, y = np.arange(9.0).reshape(-1, 1), np.zeros((9, 1))
+        train.fit(model, "mse", optim.SGD(model.parameters(), lr=0.01), X, y, num_epochs=1,
+                  batch_size=4, progress=False)
+        return [len(b) for b in recorder.batches]
+
+    assert batch_sizes(False) == [4, 4, 1]
+    assert batch_sizes(True) == [4, 5], "batch norm cannot normalise a batch of one"
+
+
+def test_run_epoch_is_fits_epoch(xp):
+    """One run_epoch by hand gives fit's first epoch: the same loss, accuracy and weights."""
+    X, y = datasets.xor()
+    X, y = xp.asarray(X), xp.asarray(y)
+
+    def model_and_optimizer():
+        model = layers.mlp([2, 4, 1], "tanh", rng=0, output_activation="sigmoid")
+        return model, optim.Adam(model.parameters(), lr=0.05)
+
+    model, opt = model_and_optimizer()
+    history = train.fit(model, "binary_cross_entropy", opt, X, y, num_epochs=1, batch_size=3,
+                        seed=5, progress=False)
+    again, opt = model_and_optimizer()
+    result = train.run_epoch(again, train.losses.binary_cross_entropy, opt, X, y, 3,
+                             np.random.default_rng(5), classify=True)
+    assert result.iterations == 2
+    assert (result.loss, result.accuracy) == (history["loss"][0], history["accuracy"][0])
+    for a, b in zip(model.parameters(), again.parameters(), strict=True):
+        np.testing.assert_array_equal(train.backend.to_numpy(a.data), train.backend.to_numpy(b.data))
+
+
+def test_evaluate_says_nan_for_diverged_weights(xp):
+    model = layers.mlp([2, 3, 1], rng=0, output_activation="sigmoid")
+    model[0].W.data = model[0].W.data * np.nan
+    X, y = xp.asarray([[0.0, 1.0], [1.0, 0.0]]), xp.asarray([[0.0], [1.0]])
+    assert math.isnan(train.evaluate(model, "binary_cross_entropy", X, y)["loss"])

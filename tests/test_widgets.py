@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import course_lib
-from course_lib import layers, overrides
+from course_lib import layers, overrides, regularization
 from course_lib.widgets import (
     DATASETS,
     BatchNormView,
@@ -26,7 +26,6 @@ from course_lib.widgets import (
     RegularizationView,
     describe_path,
     headless,
-    l2_penalty,
 )
 
 ALL = (Playground, RegularizationView, LearningRateExplorer, OptimizerRace, BatchNormView)
@@ -197,9 +196,10 @@ def test_training_controls_act_live():
 
 
 def test_l2_matches_the_convention_and_shrinks_weights():
+    """The widgets' L2 is the library's: regularization.l2_penalty, an array scalar and 2λW."""
     W = np.array([[0.3, 0.1], [6.0, -1.0]])
-    value, grad = l2_penalty(W, 0.5)
-    assert value == pytest.approx(0.5 * (0.09 + 0.01 + 36 + 1))
+    value, grad = regularization.l2_penalty(W, 0.5)
+    assert float(value) == pytest.approx(0.5 * (0.09 + 0.01 + 36 + 1))
     np.testing.assert_allclose(grad, 2 * 0.5 * W)
 
     plain, reg = RegularizationView(), RegularizationView(l2=0.01)

@@ -9,9 +9,9 @@ One line embeds each in its notebook (the last line of a cell displays it)::
     08  from course_lib.widgets import BatchNormView; BatchNormView(functions=dict(batchnorm_forward=batchnorm_forward, batchnorm_backward=batchnorm_backward))
 
 ``functions=`` takes any name ``course_lib.using`` knows (``sigmoid_forward``, ``linear_backward``,
-``adam_update``, ``binary_cross_entropy``, ...) plus ``l2_penalty(W, lam) -> (λ Σ W², 2λW)`` for
-the playground and the regularization view; a widget built inside ``with course_lib.using(...):``
-keeps using those functions after the block ends. Each learner function is checked on its first
+``adam_update``, ``binary_cross_entropy``, ``l2_penalty`` for the playground and the regularization
+view, ...) and runs them inside a ``using`` scope, exactly as ``fit`` would; a widget built inside
+``with course_lib.using(...):`` keeps using those functions after the block ends. Each learner function is checked on its first
 call: one that is not implemented yet, raises, or returns the wrong shape is named in one
 sentence in the widget's status line and the reference takes over; an error later in training
 pauses the widget with one sentence, never a traceback from a callback.
@@ -33,7 +33,7 @@ at most), and without a browser the ``Play`` clock never ticks, so a cell that d
 costs a fraction of a second. ``step(n)`` still does exactly n units when a cell asks for it.
 """
 
-from .base import headless, l2_penalty
+from .base import headless
 from .batchnorm import BatchNormView
 from .explorers import LearningRateExplorer, OptimizerRace, describe_path
 from .playground import DATASETS, Playground, RegularizationView
@@ -47,5 +47,4 @@ __all__ = [
     "DATASETS",
     "describe_path",
     "headless",
-    "l2_penalty",
 ]

@@ -4,11 +4,12 @@
 - ``LiveFigure``: a matplotlib figure on an ipympl canvas whose moving parts are redrawn in place
   (restore the cached background, draw the animated artists, send the changed pixels), with a
   full redraw only when axes limits change.
-- ``LiveWidget``: the play / pause / step / reset clock, the status line, and the scope that runs
-  the learner's functions (``functions=`` or an enclosing ``course_lib.using``) with every
-  failure reported in one sentence instead of an exception inside a callback.
-- ``l2_penalty`` (CONVENTIONS.md: ``λ Σ W²`` over weight matrices, gradient ``2λW``), the
-  small network builder and the mini-batch epoch the playground-like widgets train with.
+- ``LiveWidget``: the play / pause / step / reset clock, the status line, and the
+  ``course_lib.using`` scope that runs the learner's functions (``functions=`` or an enclosing
+  ``using``), with every failure reported in one sentence instead of an exception inside a
+  callback.
+- ``Trainer``: a network, its optimizer (and L2) trained one epoch at a time by
+  ``course_lib.train.run_epoch``, the loop ``fit`` runs.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import layers, optim, overrides
-from ..backend import to_device, to_numpy
+from .. import layers, overrides, regularization, train
 
 
 def headless() -> bool:
@@ -35,35 +35,19 @@ def headless() -> bool:
     return flag not in ("", "0", "false", "no") or "NBGRADER_EXECUTION" in os.environ
 
 
-# --- L2 -------------------------------------------------------------------------------------
-
-
-def l2_penalty(W, lam: float):
-    """L2 penalty of one weight matrix and its gradient: ``(λ Σ W², 2λW)`` (CONVENTIONS.md).
-
-    W: (D, M) -> (scalar, (D, M)). Biases are not penalised: pass weight matrices only."""
-    return lam * float((W * W).sum()), 2.0 * lam * W
-
-
 # --- the learner's functions ----------------------------------------------------------------
 
-# Names a widget accepts beyond course_lib's overridable ones, with their reference.
-EXTRA_FUNCTIONS = {"l2_penalty": l2_penalty}
 
-
-def prepare_functions(functions: dict | None) -> dict:
-    """``{name: checked learner function}`` from the overrides active now (an enclosing
-    ``course_lib.using``) and ``functions``; each is checked on its first call, once for the
+def learner_functions(functions: dict | None) -> dict:
+    """``{name: the learner's function, checked}`` from the overrides active now (an enclosing
+    ``course_lib.using``) and ``functions``. Names and values are checked by ``using`` itself
+    (a typo is a KeyError); each function is wrapped by ``overrides.fallback`` once for the
     widget's whole life, so a failing one is reported once and the reference takes over."""
-    merged = dict(overrides.active())
-    merged.update({k: v for k, v in (functions or {}).items() if v is not None})
-    checked = {}
-    for name, fn in merged.items():
-        if not callable(fn):
-            raise TypeError(f"functions[{name!r}] must be a function, got {type(fn).__name__}.")
-        ref = EXTRA_FUNCTIONS.get(name) or overrides.reference(name)  # KeyError on a typo
-        checked[name] = overrides.fallback(fn, ref, name)
-    return checked
+    merged = {**overrides.active(), **{k: v for k, v in (functions or {}).items() if v is not None}}
+    with overrides.using(**merged):
+        pass
+    return {name: overrides.fallback(fn, overrides.reference(name), name)
+            for name, fn in merged.items()}
 
 
 # --- a figure redrawn in place --------------------------------------------------------------
@@ -229,10 +213,10 @@ class LiveWidget:
     frame_budget = 0.035  # seconds of work per clock tick, so the kernel keeps answering
 
     def __init__(self, functions: dict | None = None, interval: int = 100):
-        self.functions = prepare_functions(functions)
-        # names course_lib cannot override (l2_penalty, a notebook's gradient_descent_step):
-        # the widget calls these itself
-        self.own_functions = {k for k in self.functions if k in EXTRA_FUNCTIONS}
+        self.functions = learner_functions(functions)  # run inside the widget's using scope
+        # functions course_lib has no name for (a notebook's gradient_descent_step): the widget
+        # calls these itself, checked by overrides.fallback like the others
+        self.own_functions: dict = {}
         self.headless = headless()
         self.notes: list[str] = []  # one sentence per problem met (overrides, errors)
         self.error: str | None = None
@@ -316,10 +300,8 @@ class LiveWidget:
         name = getattr(fn, "__name__", default_name)
         if name == "<lambda>":
             name = default_name
-        checked = overrides.fallback(fn, reference, name)
-        self.functions[name] = checked
-        self.own_functions.add(name)
-        return checked
+        self.own_functions[name] = overrides.fallback(fn, reference, name)
+        return self.own_functions[name]
 
     @property
     def status(self) -> str:
@@ -342,9 +324,8 @@ class LiveWidget:
         """Run ``fn`` inside the learner's scope; a failure becomes one sentence in the status
         line (and pauses the clock), never an exception inside a widget callback."""
         seen = len(overrides.messages)
-        scoped = {k: f for k, f in self.functions.items() if k not in self.own_functions}
         try:
-            with overrides.using(**scoped):
+            with overrides.using(**self.functions):
                 return fn(*args)
         except Exception as err:  # the learner's code can fail in any way: say so plainly
             self.pause()
@@ -364,7 +345,8 @@ class LiveWidget:
         if self.notes:
             parts.extend(self.notes)
             kind = "error" if self.error else "warning"
-        mine = [n for n, f in self.functions.items() if not getattr(f, "failed", False)]
+        everyone = {**self.functions, **self.own_functions}
+        mine = [n for n, f in everyone.items() if not f.failed]
         if mine:
             parts.append("Running your " + ", ".join(mine) + ".")
         elif not parts:
@@ -379,6 +361,20 @@ class LiveWidget:
     def _transport(self):
         return W.HBox([self.clock, self.step_button, self.reset_button, self.counter],
                       layout=W.Layout(align_items="center"))
+
+    def _new_figure(self, figsize, **axes):
+        """A fresh ``LiveFigure`` (``self.live``, ``self.figure``) with one axes per keyword,
+        ``name=(left, bottom, width, height)`` in figure fractions (``self.axes``)."""
+        self.live = LiveFigure(figsize)
+        self.figure = self.live.figure
+        self.axes = {name: self.figure.add_axes(rect) for name, rect in axes.items()}
+        return self.axes.values()
+
+    def _box(self, children, name: str, **layout):
+        """The widget's layout: ``children`` stacked, with the CSS classes the browser test finds."""
+        self.ui = W.VBox(children, layout=W.Layout(**layout))
+        self.ui.add_class("course-widget")
+        self.ui.add_class(f"course-{name}")
 
     # subclass hooks
     def _advance(self, n: int) -> int:  # pragma: no cover - abstract
@@ -423,67 +419,41 @@ def slider_style(width="220px", description_width="90px"):
     return dict(layout=W.Layout(width=width), style={"description_width": description_width})
 
 
-# --- networks and one epoch -----------------------------------------------------------------
-
-OPTIMIZERS = {
-    "SGD": optim.SGD,
-    "momentum": optim.Momentum,
-    "AdaGrad": optim.AdaGrad,
-    "RMSProp": optim.RMSProp,
-    "Adam": optim.Adam,
-}
+# --- a network and one epoch ---------------------------------------------------------------
 
 
-def build_network(sizes, activation="tanh", batchnorm=False, dropout=0.0, seed=0,
-                  output="sigmoid", capture=False):
-    """Linear → [BatchNorm1d] → activation → Dropout for each hidden layer, then Linear and
-    ``output``. Dropout layers are always there (rate 0 is the identity) so the rate can change
-    while training. Xavier initialisation for sigmoid/tanh, He for the ReLU family."""
-    rng = np.random.default_rng(seed)
-    drop_rng = np.random.default_rng(seed + 1)
+def network(sizes, activation="tanh", batchnorm=False, dropout=0.0, seed=0):
+    """``layers.mlp`` with a sigmoid output (one probability per point): Xavier initialisation for
+    sigmoid/tanh, He for the ReLU family. Its dropout layers are always there so the rate can
+    change while it trains: built with a placeholder rate, then set (rate 0 is the identity)."""
     init = "xavier" if activation in ("sigmoid", "tanh") else "he"
-    stack: list[layers.Module] = []
-    last = len(sizes) - 2
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
-        stack.append(layers.Linear(fan_in, fan_out, init=init, rng=rng))
-        if i < last:
-            if batchnorm:
-                stack.append(layers.BatchNorm1d(fan_out))
-            stack.append(layers.ACTIVATIONS[activation]())
-            stack.append(layers.Dropout(dropout, rng=drop_rng))
-    if output:
-        stack.append(layers.ACTIVATIONS[output]())
-    return layers.Sequential(*stack)
+    model = layers.mlp(sizes, activation, init=init, rng=seed, batchnorm=batchnorm, dropout=0.5,
+                       output_activation="sigmoid")
+    set_dropout(model, dropout)
+    return model
 
 
-def batch_bounds(N: int, batch_size: int, min_last: int = 1):
-    """``[(start, stop), ...]`` covering 0..N; a last batch smaller than ``min_last`` joins the one
-    before (batch norm cannot take a batch of one)."""
-    batch_size = max(1, min(int(batch_size), N))
-    starts = list(range(0, N, batch_size))
-    if len(starts) > 1 and N - starts[-1] < min_last:
-        starts.pop()
-    return list(zip(starts, starts[1:] + [N], strict=True))
+def set_dropout(model, rate: float):
+    """Set the rate of every Dropout layer of ``model``."""
+    for layer in train.leaves(model):
+        if isinstance(layer, layers.Dropout):
+            layer.rate = rate
 
 
 class Trainer:
-    """One model, its optimizer and data: ``epoch()`` runs one pass of shuffled mini-batches
-    (binary cross-entropy on a sigmoid output, optional L2) with whatever functions are in scope."""
+    """A model, its optimizer (by name, ``train.OPTIMIZERS``) and the generator that orders the
+    mini-batches: ``epoch(X, y)`` is one ``train.run_epoch`` of binary cross-entropy, with L2 of
+    strength ``l2`` through ``regularization.L2`` (the ``l2_penalty`` in scope)."""
 
     def __init__(self, model, optimizer="SGD", lr=0.1, batch_size=16, l2=0.0, seed=0):
-        self.model = model
+        self.model, self.batch_size, self.l2 = model, batch_size, l2
         self.rng = np.random.default_rng(seed)
-        self.batch_size, self.l2 = batch_size, l2
-        self.l2_fn = l2_penalty  # a widget puts the learner's (checked) l2_penalty here
         self.set_optimizer(optimizer, lr)
-        self.has_batchnorm = any(isinstance(l, layers.BatchNorm1d) for l in leaves(model))
-        self.weights = [l.W for l in leaves(model) if isinstance(l, layers.Linear)]
 
     def set_optimizer(self, name, lr):
-        if name not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}.")
-        self.optimizer_name = name
-        self.optimizer = OPTIMIZERS[name](self.model.parameters(), lr=lr)
+        if name not in train.OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(train.OPTIMIZERS)}, got {name!r}.")
+        self.optimizer = train.OPTIMIZERS[name](self.model.parameters(), lr=lr)
 
     @property
     def lr(self):
@@ -493,90 +463,13 @@ class Trainer:
     def lr(self, value):
         self.optimizer.lr = float(value)
 
-    def epoch(self, X, y, capture=None):
+    def epoch(self, X, y, forward=None) -> float:
         """One epoch; returns the mean training loss (the data loss, without the L2 term).
-        ``capture``: a list that receives each hidden activation of every batch."""
-        model, opt = self.model, self.optimizer
-        loss_fn = overrides.get("binary_cross_entropy")
-        l2_fn = self.l2_fn
-        N = X.shape[0]
-        order = self.rng.permutation(N)
-        total = 0.0
-        model.train()
-        for start, stop in batch_bounds(N, self.batch_size, 2 if self.has_batchnorm else 1):
-            idx = order[start:stop]
-            Xb, yb = X[idx], y[idx]
-            opt.zero_grad()
-            if capture is None:
-                p = model.forward(Xb)
-            else:
-                p = forward_capturing(model, Xb, capture)
-            value, grad = loss_fn(p, yb)
-            model.backward(grad)
-            if self.l2:
-                for Wp in self.weights:
-                    _, dW = l2_fn(Wp.data, self.l2)
-                    Wp.grad = Wp.grad + dW
-            opt.step()
-            total += float(value) * (stop - start)
-        return total / N
-
-    def loss(self, X, y):
-        p = predict(self.model, X)
-        return float(overrides.get("binary_cross_entropy")(p, y)[0]), p
-
-
-def leaves(model):
-    """The layers of a (possibly nested) Sequential, in order."""
-    out = []
-    for layer in getattr(model, "layers", [model]):
-        out.extend(leaves(layer) if hasattr(layer, "layers") else [layer])
-    return out
-
-
-def forward_capturing(model, X, capture: list):
-    """``model.forward(X)`` that appends each hidden activation's output to ``capture``."""
-    activation_types = tuple(c for c in set(layers.ACTIVATIONS.values()) if c is not layers.Identity)
-    stack = leaves(model)
-    last_activation = max((i for i, l in enumerate(stack) if isinstance(l, activation_types)),
-                          default=-1)
-    out = X
-    for i, layer in enumerate(stack):
-        out = layer.forward(out)
-        if isinstance(layer, activation_types) and i != last_activation:
-            capture.append(out)
-    return out
-
-
-def predict(model, X):
-    """The model's output in eval mode (dropout off, batch norm on running statistics)."""
-    was_training = getattr(model, "training", True)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        return model.forward(X)
-    finally:
-        if hasattr(model, "train"):
-            model.train(was_training)
-
-
-def grid_points(X, resolution: int, margin: float = 0.25):
-    """A resolution² grid over the bounding box of X (plus ``margin`` of its size):
-    ``(extent (x0, x1, y0, y1), points (resolution², 2))``."""
-    X = to_numpy(X)
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    pad = (hi - lo) * margin + 0.1
-    lo, hi = lo - pad, hi + pad
-    xs = np.linspace(lo[0], hi[0], resolution)
-    ys = np.linspace(lo[1], hi[1], resolution)
-    xx, yy = np.meshgrid(xs, ys)
-    return (lo[0], hi[0], lo[1], hi[1]), np.column_stack([xx.ravel(), yy.ravel()])
-
-
-def probabilities(model, points, resolution):
-    """Class-1 probability of the model on the grid, as a (resolution, resolution) NumPy image."""
-    out = to_numpy(predict(model, to_device(points)))
-    return out.reshape(resolution, resolution)
+        ``forward``: called instead of ``model.forward`` (to record activations)."""
+        step = regularization.L2(self.optimizer, self.model, self.l2) if self.l2 else self.optimizer
+        loss_fn = train.resolve_loss("binary_cross_entropy")
+        return train.run_epoch(self.model, loss_fn, step, X, y, self.batch_size, self.rng,
+                               forward=forward).loss
 
 
 def timed_chunk(work, budget: float, max_units: int):

@@ -13,21 +13,10 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from .. import datasets
+from .. import datasets, layers, train
 from ..backend import to_device, to_numpy
-from .base import (
-    OPTIMIZERS,
-    LiveFigure,
-    LiveWidget,
-    Trainer,
-    build_network,
-    epoch_limit,
-    log_limits,
-    log_slider,
-    slider_style,
-    thin,
-    timed_chunk,
-)
+from . import base
+from .base import LiveWidget, epoch_limit, log_limits, log_slider, slider_style, thin
 
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 4.0),
           "leaky_relu": (-0.2, 4.0)}
@@ -69,7 +58,7 @@ class BatchNormView(LiveWidget):
                                      description="activation", **s("200px", "70px"))
         c["depth"] = W.IntSlider(value=depth, min=2, max=8, description="hidden layers",
                                  **s("260px", "95px"))
-        c["optimizer"] = W.Dropdown(options=list(OPTIMIZERS), value=optimizer,
+        c["optimizer"] = W.Dropdown(options=list(train.OPTIMIZERS), value=optimizer,
                                     description="optimizer", **s("200px", "70px"))
         self.units = units
         self._figsize = figsize
@@ -80,10 +69,8 @@ class BatchNormView(LiveWidget):
         if pretrain and not self.headless:
             self._guarded(self._advance, int(pretrain))
         self._guarded(self._redraw, True)
-        self.ui = W.VBox([W.HBox(list(c.values()), layout=W.Layout(flex_flow="row wrap")),
-                          self._transport(), self.live.canvas, self.status_line])
-        self.ui.add_class("course-widget")
-        self.ui.add_class("course-batchnorm-view")
+        self._box([W.HBox(list(c.values()), layout=W.Layout(flex_flow="row wrap")),
+                   self._transport(), self.live.canvas, self.status_line], "batchnorm-view")
 
     # -- networks ---------------------------------------------------------------------------
 
@@ -93,8 +80,8 @@ class BatchNormView(LiveWidget):
         sizes = [2] + [self.units] * depth + [1]
         self.trainers = {}
         for kind in KINDS:
-            model = build_network(sizes, act, batchnorm=kind == "with", seed=self.seed)
-            self.trainers[kind] = Trainer(model, c["optimizer"].value, c["lr"].value,
+            model = base.network(sizes, act, batchnorm=kind == "with", seed=self.seed)
+            self.trainers[kind] = base.Trainer(model, c["optimizer"].value, c["lr"].value,
                                           self.batch_size, seed=self.seed)
         self.epoch = 0
         self.history = {kind: [] for kind in KINDS}
@@ -109,7 +96,7 @@ class BatchNormView(LiveWidget):
         self.epoch += 1
         for kind, trainer in self.trainers.items():
             captured: list = []
-            loss = trainer.epoch(self.X, self.y, capture=captured)
+            loss = trainer.epoch(self.X, self.y, forward=recording(trainer.model, captured))
             self.history[kind].append(loss)
             self._captured[kind] = captured
         return True
@@ -119,7 +106,7 @@ class BatchNormView(LiveWidget):
             self._one_epoch()
 
     def _frame(self):
-        timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
+        base.timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
         self._redraw()
 
     def _count(self):
@@ -141,12 +128,11 @@ class BatchNormView(LiveWidget):
         depth, act = self.controls["depth"].value, self.controls["activation"].value
         self._layout = (depth, act)
         old = getattr(self, "live", None)
-        self.live = LiveFigure(self._figsize)
-        fig = self.live.figure
-        self.figure = fig
+        (ax_l,) = self._new_figure(self._figsize, loss=(0.75, 0.14, 0.23, 0.76))
+        fig = self.figure
         left, right = 0.09, 0.66
         width = (right - left) / depth
-        self.axes = {"with": [], "without": []}
+        self.axes.update({"with": [], "without": []})
         self.artists = {"with": [], "without": []}
         for row, kind in enumerate(KINDS):
             for k in range(depth):
@@ -166,7 +152,6 @@ class BatchNormView(LiveWidget):
                 self.live.animate(stairs)
                 self.axes[kind].append(ax)
                 self.artists[kind].append(stairs)
-        ax_l = fig.add_axes((0.75, 0.14, 0.23, 0.76))
         lines = {}
         for kind, colour in zip(KINDS, ("C0", "C2"), strict=True):
             (lines[kind],) = ax_l.plot([], [], color=colour, lw=1.5, label=f"{kind} BN")
@@ -176,7 +161,6 @@ class BatchNormView(LiveWidget):
         ax_l.set_ylabel("training loss", labelpad=1)
         ax_l.legend(fontsize=8, frameon=False)
         fig.text(0.09, 0.96, f"{act} activations per hidden layer (last epoch)", fontsize=9)
-        self.axes["loss"] = ax_l
         self.artists["loss"] = lines
         if old is not None and self.ui is not None:  # swap the canvas inside the displayed box
             self.ui.children = [self.live.canvas if ch is old.canvas else ch
@@ -228,3 +212,21 @@ class BatchNormView(LiveWidget):
                 "histograms": {k: [h.copy() for h in v] for k, v in self.histograms.items()},
                 "edges": self.edges.copy(), "status": self.status, "playing": self.playing,
                 "finite": all(math.isfinite(v[-1]) for v in self.history.values() if v)}
+
+
+def recording(model, captured: list):
+    """A forward pass through ``model``'s layers that appends each hidden activation's output
+    to ``captured`` (what the histograms count)."""
+    activations = tuple(c for c in set(layers.ACTIVATIONS.values()) if c is not layers.Identity)
+    stack = train.leaves(model)
+    last = max((i for i, l in enumerate(stack) if isinstance(l, activations)), default=-1)
+
+    def forward(X):
+        out = X
+        for i, layer in enumerate(stack):
+            out = layer.forward(out)
+            if isinstance(layer, activations) and i != last:
+                captured.append(out)
+        return out
+
+    return forward

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import overrides
 from ..lessons import surfaces
-from .base import LiveFigure, LiveWidget, epoch_limit, log_slider, slider_style
+from .base import LiveWidget, epoch_limit, log_slider, slider_style
 
 # --- learning-rate explorer -----------------------------------------------------------------
 
@@ -98,24 +98,18 @@ class LearningRateExplorer(LiveWidget):
         c["dims"].observe(lambda _: self._guarded(self._redraw, True), names="value")
         self._make_figure(figsize)
         self._guarded(self._redraw, True)
-        self.ui = W.VBox([
+        self._box([
             W.HBox([c["lr"], c["dims"]], layout=W.Layout(flex_flow="row wrap")),
             W.HBox([W.Label("seed 003:"), *self.preset_buttons],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             W.HBox([self._transport(), c["steps"]], layout=W.Layout(flex_flow="row wrap")),
-            self.live.canvas, self.status_line])
-        self.ui.add_class("course-widget")
-        self.ui.add_class("course-lr-explorer")
+            self.live.canvas, self.status_line], "lr-explorer")
 
     # -- figure -----------------------------------------------------------------------------
 
     def _make_figure(self, figsize):
-        self.live = LiveFigure(figsize)
-        fig = self.live.figure
-        self.figure = fig
-        ax = fig.add_axes((0.07, 0.14, 0.42, 0.76))
-        ax_c = fig.add_axes((0.61, 0.14, 0.37, 0.76))
-        self.axes = {"cost": ax, "curve": ax_c}
+        ax, ax_c = self._new_figure(figsize, cost=(0.07, 0.14, 0.42, 0.76),
+                                    curve=(0.61, 0.14, 0.37, 0.76))
         one = COSTS[1]
         w = np.linspace(*one["xlim"], 300)
         (self._curve_1d,) = ax.plot(w, [one["cost"]([v]) for v in w], color="0.3", lw=1.2)
@@ -289,22 +283,14 @@ class OptimizerRace(LiveWidget):
         self._guarded(self._reset)
         self._guarded(self._redraw, True)
         sliders = [w for k, w in c.items() if k != "surface"]
-        self.ui = W.VBox([
-            c["surface"],
-            W.HBox(sliders, layout=W.Layout(flex_flow="row wrap")),
-            self._transport(), self.live.canvas, self.status_line])
-        self.ui.add_class("course-widget")
-        self.ui.add_class("course-optimizer-race")
+        self._box([c["surface"], W.HBox(sliders, layout=W.Layout(flex_flow="row wrap")),
+                   self._transport(), self.live.canvas, self.status_line], "optimizer-race")
 
     # -- figure -----------------------------------------------------------------------------
 
     def _make_figure(self, figsize):
-        self.live = LiveFigure(figsize)
-        fig = self.live.figure
-        self.figure = fig
-        ax = fig.add_axes((0.06, 0.13, 0.5, 0.78))
-        ax_f = fig.add_axes((0.65, 0.13, 0.33, 0.78))
-        self.axes = {"surface": ax, "value": ax_f}
+        ax, ax_f = self._new_figure(figsize, surface=(0.06, 0.13, 0.5, 0.78),
+                                    value=(0.65, 0.13, 0.33, 0.78))
         self.artists = {}
         for i, name in enumerate(self.names):
             colour = f"C{i}"

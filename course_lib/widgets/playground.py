@@ -13,26 +13,10 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from .. import datasets, layers, train
+from .. import datasets, layers, plotting, regularization, train
 from ..backend import to_device, to_numpy
-from .base import (
-    OPTIMIZERS,
-    LiveFigure,
-    LiveWidget,
-    Trainer,
-    build_network,
-    epoch_limit,
-    grid_points,
-    leaves,
-    log_limits,
-    log_slider,
-    predict,
-    probabilities,
-    sentence,
-    slider_style,
-    thin,
-    timed_chunk,
-)
+from . import base
+from .base import LiveWidget, epoch_limit, log_limits, log_slider, sentence, slider_style, thin
 
 
 def _blobs(n, noise, seed):
@@ -95,8 +79,9 @@ class Playground(LiveWidget):
             raise ValueError(f"dataset must be one of {', '.join(choices)}, got {dataset!r}.")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}.")
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}.")
+        if optimizer not in train.OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(train.OPTIMIZERS)}, "
+                             f"got {optimizer!r}.")
         self.user_model = model
         self._user_snapshot = None
         self._make_controls(choices, dataset, noise, val_fraction, hidden_layers, units,
@@ -129,7 +114,7 @@ class Playground(LiveWidget):
                                      description="activation", **s("200px", "70px"))
         c["batchnorm"] = W.Checkbox(value=batchnorm, description="batch norm", indent=False,
                                     layout=W.Layout(width="110px"))
-        c["optimizer"] = W.Dropdown(options=list(OPTIMIZERS), value=optimizer,
+        c["optimizer"] = W.Dropdown(options=list(train.OPTIMIZERS), value=optimizer,
                                     description="optimizer", **s("200px", "70px"))
         c["lr"] = log_slider(lr, 1e-4, 10, "learning rate")
         c["batch_size"] = W.IntSlider(value=batch_size, min=1, max=64, description="batch",
@@ -172,19 +157,13 @@ class Playground(LiveWidget):
         if extra:
             children.append(W.HBox(extra, layout=W.Layout(flex_flow="row wrap")))
         children += [self._transport(), self.live.canvas, self.status_line]
-        self.ui = W.VBox(children, layout=W.Layout(width="auto"))
-        self.ui.add_class("course-widget")
-        self.ui.add_class("course-playground")
+        self._box(children, "playground", width="auto")
 
     # -- figure -----------------------------------------------------------------------------
 
     def _make_figure(self, figsize):
-        self.live = LiveFigure(figsize)
-        fig = self.live.figure
-        self.figure = fig
-        ax_b = fig.add_axes((0.08, 0.13, 0.37, 0.8))
-        ax_l = fig.add_axes((0.56, 0.13, 0.42, 0.8))
-        self.axes = {"boundary": ax_b, "loss": ax_l}
+        ax_b, ax_l = self._new_figure(figsize, boundary=(0.08, 0.13, 0.37, 0.8),
+                                      loss=(0.56, 0.13, 0.42, 0.8))
         blank = np.full((self.resolution, self.resolution), 0.5)
         # the image uses the light middle of the colour map, the points its dark ends
         boundary = ax_b.imshow(blank, origin="lower", extent=(-1, 1, -1, 1), cmap="RdBu_r",
@@ -224,8 +203,10 @@ class Playground(LiveWidget):
         Xt, yt, Xv, yv = self._make_data()
         self.data = {"X_train": Xt, "y_train": yt, "X_val": Xv, "y_val": yv}
         self._device = {k: to_device(v) for k, v in self.data.items()}
-        extent, self._grid = grid_points(np.concatenate([Xt, Xv]), self.resolution)
-        self.extent = extent
+        X = np.concatenate([Xt, Xv])
+        margin = (X.max(axis=0) - X.min(axis=0)) * 0.25 + 0.1  # a quarter of the data's size
+        xx, yy, self._grid = plotting.grid_for(X, self.resolution, margin)
+        extent = self.extent = (xx[0, 0], xx[0, -1], yy[0, 0], yy[-1, 0])
         a = self.artists
         a["boundary"].set_extent(extent)
         a["train_points"].set_offsets(Xt)
@@ -248,8 +229,8 @@ class Playground(LiveWidget):
                 return self.user_model
             return self.user_model()
         sizes = [2] + [c["units"].value] * c["hidden_layers"].value + [1]
-        return build_network(sizes, c["activation"].value, c["batchnorm"].value,
-                             c["dropout"].value, seed=self.seed)
+        return base.network(sizes, c["activation"].value, c["batchnorm"].value,
+                            c["dropout"].value, seed=self.seed)
 
     def _reset(self):
         c = self.controls
@@ -266,17 +247,15 @@ class Playground(LiveWidget):
             for name in ("hidden_layers", "units", "activation", "batchnorm", "dropout"):
                 c[name].disabled = False
             self.model = self._build_model()
-        self.trainer = Trainer(self.model, c["optimizer"].value, c["lr"].value,
-                               self._batch_size(), c["l2"].value, seed=self.seed)
-        if "l2_penalty" in self.functions:
-            self.trainer.l2_fn = self.functions["l2_penalty"]
+        self.trainer = base.Trainer(self.model, c["optimizer"].value, c["lr"].value,
+                                    self._batch_size(), c["l2"].value, seed=self.seed)
         self.epoch = 0
         self.history = {"loss": [], "val_loss": []}
         self.live_limits = {"x": 50.0, "y": (0.03, 1.0)}
 
     def _check_model(self):
         Xv = self._device["X_val"]
-        out = predict(self.model, Xv[:5])
+        out = train.predict(self.model, Xv[:5])
         shape = tuple(getattr(out, "shape", ()))
         if shape != (min(5, Xv.shape[0]), 1):
             raise ValueError(f"it returns shape {shape} for {min(5, Xv.shape[0])} points where "
@@ -284,7 +263,7 @@ class Playground(LiveWidget):
 
     def _batch_size(self):
         size = self.controls["batch_size"].value
-        has_batchnorm = any(isinstance(l, layers.BatchNorm1d) for l in leaves(self.model))
+        has_batchnorm = any(isinstance(l, layers.BatchNorm1d) for l in train.leaves(self.model))
         return max(size, 2) if has_batchnorm else size  # batch norm needs two examples
 
     # -- training ---------------------------------------------------------------------------
@@ -292,7 +271,7 @@ class Playground(LiveWidget):
     def _one_epoch(self):
         d = self._device
         loss = self.trainer.epoch(d["X_train"], d["y_train"])
-        val_loss, _ = self.trainer.loss(d["X_val"], d["y_val"])
+        val_loss = train.evaluate(self.model, "binary_cross_entropy", d["X_val"], d["y_val"])["loss"]
         self.epoch += 1
         self.history["loss"].append(loss)
         self.history["val_loss"].append(val_loss)
@@ -309,14 +288,14 @@ class Playground(LiveWidget):
                 break
 
     def _frame(self):
-        timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
+        base.timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
         self._redraw()
 
     # -- drawing ----------------------------------------------------------------------------
 
     def _redraw(self, full: bool = False):
         a = self.artists
-        a["boundary"].set_data(probabilities(self.model, self._grid, self.resolution))
+        a["boundary"].set_data(self.boundary())
         epochs = np.arange(1, self.epoch + 1)
         a["train_loss"].set_data(thin(epochs), thin(self.history["loss"]))
         a["val_loss"].set_data(thin(epochs), thin(self.history["val_loss"]))
@@ -358,9 +337,7 @@ class Playground(LiveWidget):
         self.trainer.lr = c["lr"].value
         self.trainer.batch_size = self._batch_size()
         self.trainer.l2 = c["l2"].value
-        for layer in leaves(self.model):
-            if isinstance(layer, layers.Dropout):
-                layer.rate = c["dropout"].value
+        base.set_dropout(self.model, c["dropout"].value)
 
     # -- public helpers ---------------------------------------------------------------------
 
@@ -371,13 +348,16 @@ class Playground(LiveWidget):
         self._guarded(self._redraw, True)
         return self
 
+    def boundary(self):
+        """The model's class-1 probability on the grid, as a (resolution, resolution) image."""
+        scores = plotting.class_scores(lambda points: train.predict(self.model, points), self._grid)
+        return scores.reshape(self.resolution, self.resolution)
+
     def accuracy(self) -> dict:
         """Fraction of points on the right side of the boundary: ``{"train": ..., "val": ...}``."""
-        out = {}
-        for part in ("train", "val"):
-            p = to_numpy(predict(self.model, self._device[f"X_{part}"])).reshape(-1)
-            out[part] = float(((p > 0.5) == (self.data[f"y_{part}"] > 0.5)).mean())
-        return out
+        d = self._device
+        return {part: train.accuracy(self.model, d[f"X_{part}"], d[f"y_{part}"])
+                for part in ("train", "val")}
 
     def state(self) -> dict:
         """What the widget shows, as plain values (for tests and for checking by eye)."""
@@ -413,4 +393,5 @@ class RegularizationView(Playground):
 
     def weight_norm(self) -> float:
         """Σ W² over the weight matrices (what L2 pushes down)."""
-        return float(sum(float((w.data * w.data).sum()) for w in self.trainer.weights))
+        return float(sum(float((W.data * W.data).sum())
+                         for W in regularization.weight_matrices(self.model)))
