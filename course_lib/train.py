@@ -266,14 +266,12 @@ def _labels_checked_once(loss_fn, *label_arrays):
     stops it), so on the GPU ``fit`` checks all of y, and y_val, once: at its first step, when
     K is known."""
     pending = [True]
+    indices = [a for a in label_arrays if a.ndim == 1 and a.dtype.kind in "iu" and a.size]
 
     def loss(y_hat, y):
-        if pending and y_hat.ndim == 2 and y_hat.shape[1] >= 2:
-            for labels in label_arrays:
-                K = y_hat.shape[1]
-                if getattr(labels, "ndim", None) == 1 and labels.dtype.kind in "iu" and \
-                        labels.size and (int(labels.min()) < 0 or int(labels.max()) >= K):
-                    raise ValueError(f"Class indices must lie in [0, {K - 1}] for {K} classes.")
+        K = y_hat.shape[1] if pending and y_hat.ndim == 2 else 1
+        if K >= 2 and any(int(a.min()) < 0 or int(a.max()) >= K for a in indices):
+            raise ValueError(f"Class indices must lie in [0, {K - 1}] for {K} classes.")
         pending.clear()
         return loss_fn(y_hat, y)
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import os
@@ -324,8 +325,10 @@ class LiveWidget:
         """Run ``fn`` inside the learner's scope; a failure becomes one sentence in the status
         line (and pauses the clock), never an exception inside a widget callback."""
         seen = len(overrides.messages)
+        # no scope without functions: the library keeps its fast path (overrides.overriding())
+        scope = overrides.using(**self.functions) if self.functions else contextlib.nullcontext()
         try:
-            with overrides.using(**self.functions):
+            with scope:
                 return fn(*args)
         except Exception as err:  # the learner's code can fail in any way: say so plainly
             self.pause()

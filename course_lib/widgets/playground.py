@@ -271,7 +271,8 @@ class Playground(LiveWidget):
     def _one_epoch(self):
         d = self._device
         loss = self.trainer.epoch(d["X_train"], d["y_train"])
-        val_loss = train.evaluate(self.model, "binary_cross_entropy", d["X_val"], d["y_val"])["loss"]
+        val_loss = train.evaluate(self.model, "binary_cross_entropy", d["X_val"], d["y_val"],
+                                  classification=False)["loss"]
         self.epoch += 1
         self.history["loss"].append(loss)
         self.history["val_loss"].append(val_loss)
