@@ -10,7 +10,7 @@ steps, after warm-up, in interleaved rounds (the order rotating each round); fig
 ratios the median of the per-round ratios. Contenders, all from the same He-initialised weights
 (their first losses are checked to agree):
 
-- ``cupy``: course_lib on CuPy as ``fit`` runs it, with the fused kernels of ``course_lib._fast.cuda``;
+- ``cupy``: course_lib on CuPy as ``fit`` runs it, with the fused twins ``course_lib._fast.twin`` finds;
 - ``cupy graph``: that step captured once into a CUDA graph (``cupy.cuda.Stream.begin_capture``)
   and replayed, one launch a step (valid for SGD at a constant learning rate: nothing in its step
   is decided on the host);
@@ -97,9 +97,11 @@ def load_torch():
 
 def course_lib_step(weights, X, fused=True):
     """course_lib's MLP with ``weights`` and the step ``fit`` takes on each batch: forward, the
-    loss ``fit`` calls (fused on the GPU), backward without the input's gradient, SGD in place.
-    Built on the current backend. ``fused=False``: the straight port, every fused kernel off."""
-    from course_lib import backend, layers, losses, optim, train
+    loss ``fit`` calls (its fused twin on the GPU), backward without the input's gradient, SGD in
+    place. Built on the current backend. ``fused=False``: the straight port, every fused kernel
+    off (``course_lib._fast.cuda.enabled``)."""
+    from course_lib import _fast, backend, layers, losses, optim
+    from course_lib._fast import cuda as _cuda
 
     model = layers.mlp(list(MLP_SIZES), "relu", init="he", rng=0, dtype=numpy.float32)
     linears = [layer for layer in model.layers if isinstance(layer, layers.Linear)]
@@ -107,13 +109,11 @@ def course_lib_step(weights, X, fused=True):
         layer.W.data = backend.to_device(W.copy())
         layer.b.data = backend.to_device(b.copy())
     opt = optim.SGD(model.parameters(), lr=LR)
-    loss_fn = losses.softmax_cross_entropy
-    if fused:
-        loss_fn = train._step_loss(loss_fn, X)  # what fit calls on each batch
 
     def step(X, y):
         opt.zero_grad()
         logits = model.forward(X)
+        loss_fn = _fast.twin("softmax_cross_entropy", logits, y) or losses.softmax_cross_entropy
         loss, grad = loss_fn(logits, y)
         model.backward(grad, input_grad=False)
         opt.step()
@@ -122,9 +122,7 @@ def course_lib_step(weights, X, fused=True):
     if fused:
         return step
 
-    def straight_port(X, y):  # layers and optimizer ask course_lib._fast.cuda on every call
-        from course_lib._fast import cuda as _cuda
-
+    def straight_port(X, y):  # layers, loss and optimizer ask course_lib._fast on every call
         _cuda.enabled = False
         try:
             return step(X, y)

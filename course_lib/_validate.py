@@ -30,6 +30,29 @@ def require_same_shape(name_a, a, name_b, b):
         )
 
 
+def require_shape(name, x, shape, source):
+    """``x`` must have ``shape``, which ``source`` had (``"the forward output"``)."""
+    if shape_of(x) != shape:
+        raise ValueError(f"{name} has shape {shape_of(x)} but {source} had shape {shape}.")
+
+
+def require_linear(X, W, b):
+    """``X @ W + b`` needs X (N, D), W (D, M), b (M,). One combined test when they fit (it runs
+    on every forward); the sentence that names the mismatch is worked out only when they do not."""
+    if getattr(X, "ndim", 0) == 2 and getattr(W, "ndim", 0) == 2 and X.shape[1] == W.shape[0] \
+            and shape_of(b) == (W.shape[1],):
+        return
+    require_ndim("X", X, 2, "(N examples, D features)")
+    require_ndim("W", W, 2, "(D inputs, M outputs)")
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"X has shape {shape_of(X)} and W has shape {shape_of(W)}: X's {X.shape[1]} columns "
+            f"must equal W's {W.shape[0]} rows."
+        )
+    raise ValueError(f"b has shape {shape_of(b)} but W has shape {shape_of(W)}: b must be "
+                     f"({W.shape[1]},).")
+
+
 _value_checks_paused = 0
 
 

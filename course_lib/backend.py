@@ -144,7 +144,7 @@ def cap_threads(n: int | None = None) -> int:
     return n
 
 
-def _cap_threads_if_oversubscribed():
+def cap_threads_if_oversubscribed():
     """Called at import: cap the pools when the host reports more cores than we may use, unless
     the user already chose a thread count through the environment."""
     if any(v in os.environ for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")):
@@ -152,6 +152,8 @@ def _cap_threads_if_oversubscribed():
     if cpu_quota() < (os.cpu_count() or 1):
         cap_threads()
 
+
+_cap_threads_if_oversubscribed = cap_threads_if_oversubscribed  # the old name (__init__)
 
 _env_backend = os.environ.get("COURSE_LIB_BACKEND", "").strip().lower()
 if _env_backend:

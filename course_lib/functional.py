@@ -9,7 +9,15 @@ arrays (``xp = get_array_module(x)``).
 from __future__ import annotations
 
 from . import overrides
-from ._validate import fraction, positive, require_ndim, require_same_shape, shape_of
+from ._validate import (
+    fraction,
+    positive,
+    require_linear,
+    require_ndim,
+    require_same_shape,
+    require_shape,
+    shape_of,
+)
 from .backend import Array, get_array_module
 
 # --- linear ---------------------------------------------------------------------------------
@@ -17,23 +25,8 @@ from .backend import Array, get_array_module
 
 def linear_forward(X: Array, W: Array, b: Array):
     """Affine map ``Z = X @ W + b``.   X: (N, D)  W: (D, M)  b: (M,) -> Z: (N, M)."""
-    # one combined test on the fast path; the sentence is worked out only when it fails
-    if getattr(X, "ndim", 0) != 2 or getattr(W, "ndim", 0) != 2 or X.shape[1] != W.shape[0] \
-            or shape_of(b) != (W.shape[1],):
-        _linear_shape_error(X, W, b)
+    require_linear(X, W, b)
     return X @ W + b, (X, W)
-
-
-def _linear_shape_error(X, W, b):
-    require_ndim("X", X, 2, "(N examples, D features)")
-    require_ndim("W", W, 2, "(D inputs, M outputs)")
-    if X.shape[1] != W.shape[0]:
-        raise ValueError(
-            f"X has shape {shape_of(X)} and W has shape {shape_of(W)}: X's {X.shape[1]} columns "
-            f"must equal W's {W.shape[0]} rows."
-        )
-    raise ValueError(f"b has shape {shape_of(b)} but W has shape {shape_of(W)}: b must be "
-                     f"({W.shape[1]},).")
 
 
 def linear_backward(dout: Array, cache):
@@ -42,7 +35,7 @@ def linear_backward(dout: Array, cache):
     ``dW = Xᵀ · dout`` (the only product with the right shape); ``db`` sums over the batch
     because the same bias reaches every example."""
     X, W = cache
-    _check_linear_dout(dout, X, W)
+    require_shape("dout", dout, (X.shape[0], W.shape[1]), "the forward output")
     return dout @ W.T, X.T @ dout, dout.sum(axis=0)
 
 
@@ -51,14 +44,8 @@ def linear_param_grads(dout: Array, cache):
     nobody needs ``dX`` there, and skipping it saves a third of the layer's backward work.
     dout: (N, M) -> dW: (D, M), db: (M,)."""
     X, W = cache
-    _check_linear_dout(dout, X, W)
+    require_shape("dout", dout, (X.shape[0], W.shape[1]), "the forward output")
     return X.T @ dout, dout.sum(axis=0)
-
-
-def _check_linear_dout(dout, X, W):
-    if shape_of(dout) != (X.shape[0], W.shape[1]):
-        raise ValueError(f"dout has shape {shape_of(dout)} but the forward output had shape "
-                         f"{(X.shape[0], W.shape[1])}.")
 
 
 # --- activations ----------------------------------------------------------------------------
@@ -93,11 +80,10 @@ def tanh_backward(dout: Array, cache):
 
 
 def relu_forward(z: Array):
-    """``max(z, 0)``, elementwise."""
+    """``max(z, 0)``, elementwise (NaN stays NaN)."""
     xp = get_array_module(z)
     z = xp.asarray(z)
-    # against a row of zeros, not the scalar 0: NumPy vectorises that case (twice as fast)
-    return xp.maximum(z, xp.zeros(z.shape[-1:], dtype=z.dtype)), z
+    return xp.maximum(z, 0), z
 
 
 def relu_backward(dout: Array, cache):

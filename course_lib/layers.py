@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import numpy
 
-from . import backend, functional, overrides
+from . import _fast, backend, functional, overrides
 from ._validate import fraction, positive_int, require_ndim
 from .backend import Array
 
 
-def _f(name):
+def _f(name, *arrays):
     """The function to call for ``name``: the learner's inside a ``course_lib.using`` scope, else
-    the reference in ``functional`` (read directly: this runs on every forward and backward)."""
-    if overrides._stack:
-        return overrides.get(name)
-    return getattr(functional, name)
-
-
-def _fused_on_gpu(fn, x):
-    """``fn``, or its fused CUDA kernel (``course_lib._fast.cuda``) when ``fn`` is course_lib's
-    reference and ``x`` lives on the GPU: the same maths in one kernel launch instead of several.
-    A learner's function always runs as written."""
-    if type(x) is numpy.ndarray or not backend.is_device_array(x):
-        return fn
-    from ._fast import cuda as _cuda
-
-    return _cuda.fused(fn)
+    the reference in ``functional`` (read directly: this runs on every forward and backward), or
+    its fast twin (``course_lib._fast``) when ``arrays`` are given and suit one: on the GPU one
+    fused kernel instead of several launches. A learner's function always runs as written."""
+    if overrides.overriding():
+        fn = overrides.get(name)
+        if fn is not overrides.reference(name):
+            return fn
+    else:
+        fn = getattr(functional, name)
+    return (arrays and _fast.twin(name, *arrays)) or fn
 
 
 def as_generator(rng):
@@ -155,12 +150,15 @@ class Linear(Module):
 class _Activation(Module):
     name = ""
 
+    def __init_subclass__(cls):
+        cls.forward_name, cls.backward_name = f"{cls.name}_forward", f"{cls.name}_backward"
+
     def forward(self, x):
-        out, self.cache = _fused_on_gpu(_f(f"{self.name}_forward"), x)(x)
+        out, self.cache = _f(self.forward_name, x)(x)
         return out
 
     def backward(self, dout):
-        return _fused_on_gpu(_f(f"{self.name}_backward"), dout)(dout, self.cache)
+        return _f(self.backward_name, dout, self.cache)(dout, self.cache)
 
 
 class Sigmoid(_Activation):

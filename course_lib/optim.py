@@ -4,16 +4,15 @@ The pure update rules ``rule(w, dw, state, **hyper) -> (new_w, state)`` carry th
 accepts an empty ``state`` dict on its first call and returns the state to pass next time. The
 classes apply a rule to every parameter of a model: ``opt.zero_grad()``, backward, ``opt.step()``;
 with course_lib's own rules they update ``p.data`` in place, as PyTorch does (keep
-``p.data.copy()`` for a snapshot), and with a learner's rule they call it as written.
+``p.data.copy()`` for a snapshot: the in-place twins live in ``course_lib._fast``), and with a
+learner's rule they call it as written.
 Conventions (CONVENTIONS.md): momentum ``v ← γv + ηg, w ← w − v``; Adam increments ``t`` before
 the update, so its first step uses t = 1.
 """
 
 from __future__ import annotations
 
-import numpy
-
-from . import backend, overrides
+from . import _fast, overrides
 from ._validate import fraction, positive, positive_int, require_same_shape
 from .backend import Array, get_array_module
 
@@ -80,72 +79,6 @@ def adam_update(w: Array, dw: Array, state: dict, lr: float = 1e-3, beta1: float
     return w - lr * m_hat / (xp.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
 
 
-# --- the same rules, in place -----------------------------------------------------------------
-# What the classes run when course_lib's own rule is in force: the rule's arithmetic, operation
-# for operation (so the numbers are identical), writing into ``w`` and the state's arrays instead
-# of allocating new ones every step. The hyper-parameters were validated when the class was made.
-
-
-def _sgd_in_place(w, dw, state, lr):
-    w -= lr * dw
-
-
-def _momentum_in_place(w, dw, state, lr, gamma):
-    if "v" in state:
-        v = state["v"]
-        v *= gamma
-        v += lr * dw
-    else:
-        v = state["v"] = lr * dw
-    w -= v
-
-
-def _adagrad_in_place(w, dw, state, lr, eps):
-    xp = get_array_module(w)
-    if "r" in state:
-        r = state["r"]
-        r += dw * dw
-    else:
-        r = state["r"] = dw * dw
-    w -= lr * dw / (xp.sqrt(r) + eps)
-
-
-def _rmsprop_in_place(w, dw, state, lr, rho, eps):
-    xp = get_array_module(w)
-    if "r" in state:
-        r = state["r"]
-        r *= rho
-        r += (1 - rho) * dw * dw
-    else:
-        r = state["r"] = (1 - rho) * dw * dw
-    w -= lr * dw / (xp.sqrt(r) + eps)
-
-
-def _adam_in_place(w, dw, state, lr, beta1, beta2, eps):
-    xp = get_array_module(w)
-    t = state["t"] = state.get("t", 0) + 1
-    if "m" in state:
-        m, v = state["m"], state["v"]
-        m *= beta1
-        m += (1 - beta1) * dw
-        v *= beta2
-        v += (1 - beta2) * dw * dw
-    else:
-        m = state["m"] = (1 - beta1) * dw
-        v = state["v"] = (1 - beta2) * dw * dw
-    w -= lr * (m / (1 - beta1**t)) / (xp.sqrt(v / (1 - beta2**t)) + eps)
-
-
-_IN_PLACE = {sgd_update: _sgd_in_place, momentum_update: _momentum_in_place,
-             adagrad_update: _adagrad_in_place, rmsprop_update: _rmsprop_in_place,
-             adam_update: _adam_in_place}
-
-
-def _rule(name):
-    """The update rule called ``name``: the learner's inside ``course_lib.using``, else ours."""
-    return overrides.get(name) if overrides._stack else globals()[name]
-
-
 # --- learning-rate schedules ----------------------------------------------------------------
 
 
@@ -203,29 +136,29 @@ class Optimizer:
             p.zero_grad()
 
     def step(self):
-        rule = _rule(self.rule_name)
-        in_place = _IN_PLACE.get(rule)
-        if in_place is None:  # a learner's rule: pure, called as they wrote it
-            for i, p in enumerate(self.params):
+        name = self.rule_name
+        rule = overrides.get(name) if overrides.overriding() else None
+        if rule is not None and rule is not overrides.reference(name):
+            for i, p in enumerate(self.params):  # a learner's rule: pure, called as written
                 if p.grad is not None:
                     p.data, self.state[i] = rule(p.data, p.grad, self.state[i], self.lr,
                                                  **self.hyper)
             return
         if self.lr != self._lr_checked:  # a schedule (or the learner) changed it
             self._lr_checked = positive("The learning rate", self.lr)
-        first = self.params[0].data
-        if type(first) is not numpy.ndarray and backend.is_device_array(first):
-            from ._fast import (
-                cuda as _cuda,  # on the GPU: the same update in one fused kernel per parameter
-            )
-
-            in_place = _cuda.fused(in_place)
+        lr, hyper, owned, twin = self.lr, self.hyper, self._owned, _fast.twin
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            if p.data is not self._owned[i] or p.data.shape != p.grad.shape:
+            if p.data is not owned[i] or p.data.shape != p.grad.shape:
                 self._take(i, p)
-            in_place(p.data, p.grad, self.state[i], self.lr, **self.hyper)
+            # ours: its in-place twin (one fused kernel on the GPU) updates p.data and the state
+            update = twin(name, p.data, p.grad)
+            if update is None:  # arrays no twin was written for: the pure rule
+                p.data, self.state[i] = overrides.reference(name)(p.data, p.grad, self.state[i],
+                                                                  lr, **hyper)
+            else:
+                update(p.data, p.grad, self.state[i], lr, **hyper)
 
     def _take(self, i, p):
         """Make ``p.data`` an array this optimizer may update in place: checked against its

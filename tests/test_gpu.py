@@ -37,8 +37,9 @@ import numpy as np
 import pytest
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from course_lib import backend, datasets, functional, layers, losses, optim, train
+from course_lib import _fast, backend, datasets, functional, layers, losses, optim, train
 from course_lib._fast import cuda as _cuda
+from course_lib._fast import inplace
 
 
 def _gpu_missing():
@@ -109,10 +110,11 @@ def fresh(outputs):
 
 
 def results(returned, outputs):
-    """What a kernel call produced, as a tuple: its return value(s), and its outputs."""
-    if not isinstance(returned, tuple):
-        returned = (returned,)
-    return returned + tuple(outputs)
+    """What a kernel or oracle call produced, as a tuple: its return value(s), or, for an update
+    rule's in-place core (which returns nothing), the outputs it wrote."""
+    if returned is None:
+        return tuple(outputs)
+    return returned if isinstance(returned, tuple) else (returned,)
 
 
 # --- on the CPU: each oracle is the reference's maths ------------------------------------------
@@ -151,31 +153,28 @@ def test_softmax_cross_entropy_oracles_compute_the_reference(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name, rule, hyper", [
-    ("sgd_update", optim.sgd_update, {"lr": 0.1}),
-    ("momentum_update", optim.momentum_update, {"lr": 0.1, "gamma": 0.9}),
-    ("adam_update", optim.adam_update, {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+@pytest.mark.parametrize("rule, hyper", [
+    (optim.sgd_update, {"lr": 0.1}),
+    (optim.momentum_update, {"lr": 0.1, "gamma": 0.9}),
+    (optim.adagrad_update, {"lr": 0.1, "eps": 1e-8}),
+    (optim.rmsprop_update, {"lr": 0.01, "rho": 0.9, "eps": 1e-8}),
+    (optim.adam_update, {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
 ])
-def test_update_oracles_compute_the_rules(name, rule, hyper, dtype):
-    """Four steps of each oracle, from zero state, against the pure rule (CONVENTIONS.md)."""
+def test_in_place_rules_compute_the_pure_rules(rule, hyper, dtype):
+    """Four steps of each in-place twin (whose core is its kernel's oracle), from an empty state,
+    against the pure rule (CONVENTIONS.md), bit for bit."""
     rng = np.random.default_rng(2)
     w = rng.standard_normal((5, 3)).astype(dtype)
-    w_rule, state = w.copy(), {}
-    m, v = np.zeros_like(w), np.zeros_like(w)
-    oracle = _cuda.KERNELS[name].oracle
+    w_rule, state_rule, state = w.copy(), {}, {}
+    update = _fast.twin(rule.__name__, w, w)
+    assert update is inplace.UPDATES[rule.__name__]
     for t in range(1, 5):
         g = rng.standard_normal(w.shape).astype(dtype)
-        w_rule, state = rule(w_rule, g, state, **hyper)
-        if name == "sgd_update":
-            oracle(g, hyper["lr"], w)
-        elif name == "momentum_update":
-            oracle(g, hyper["lr"], hyper["gamma"], w, v)
-        else:
-            b1, b2 = hyper["beta1"], hyper["beta2"]
-            oracle(g, hyper["lr"], b1, b2, 1 - b1, 1 - b2, 1 - b1**t, 1 - b2**t, hyper["eps"],
-                   w, m, v)
-        np.testing.assert_array_equal(w, w_rule, err_msg=f"{name}, step {t}")
+        w_rule, state_rule = rule(w_rule, g, state_rule, **hyper)
+        update(w, g, state, **hyper)
+        np.testing.assert_array_equal(w, w_rule, err_msg=f"{rule.__name__}, step {t}")
         assert w.dtype == dtype
+        assert state.keys() == state_rule.keys()
 
 
 # --- on the CPU: each C body, compiled by the host's C++ compiler, computes its oracle -----------
@@ -302,11 +301,11 @@ def run_compiled(lib, kernel, dtype, inputs, outputs, kwargs):
 def test_kernel_bodies_compute_their_oracles(compiled_bodies, dtype):
     for name, (inputs, outputs, kwargs) in kernel_cases(np, dtype).items():
         kernel = _cuda.KERNELS[name]
+        written = fresh(outputs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            expected = _cuda.KERNELS[name].oracle(*inputs, *fresh(outputs), **kwargs)
+            expected = results(kernel.oracle(*inputs, *written, **kwargs), written)
         got = run_compiled(compiled_bodies, kernel, dtype, inputs, fresh(outputs), kwargs)
-        expected = expected if isinstance(expected, tuple) else (expected,)
         assert len(got) == len(expected), name
         for k, (g, e) in enumerate(zip(got, expected, strict=True)):
             assert_close(g, e, dtype, f"{name}, result {k}, compiled C body against the oracle")
@@ -591,12 +590,53 @@ def test_a_learners_function_is_never_fused(fake_gpu):
     assert "adam_update" not in fake_gpu.kernel_calls  # the pure rule, called as written
 
 
-def test_the_kernels_module_calls_no_numpy():
-    """``_cuda`` runs on GPU arrays only: issue 9's guard (test_backend) would allow it no direct
-    NumPy call at all."""
+@pytest.mark.parametrize("module", ["cuda", "inplace"])
+def test_the_kernels_and_their_oracles_call_no_numpy(module):
+    """``cuda`` and ``inplace`` run on GPU arrays: issue 9's guard (test_backend) would allow them
+    no direct NumPy call at all."""
     from test_backend import ROOT, numpy_calls
 
-    assert numpy_calls((ROOT / "course_lib" / "_fast" / "cuda.py").read_text(encoding="utf-8")) == []
+    source = (ROOT / "course_lib" / "_fast" / f"{module}.py").read_text(encoding="utf-8")
+    assert numpy_calls(source) == []
+
+
+def test_fast_imports_nothing_from_the_library():
+    """``_fast`` is looked up by name: no import of course_lib, relative or absolute."""
+    import ast
+
+    from test_backend import ROOT
+
+    for path in sorted((ROOT / "course_lib" / "_fast").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level <= 1 and not (node.module or "").startswith("course_lib"), \
+                    f"{path.name} imports {node.module!r} from the library"
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("course_lib") for a in node.names), path.name
+
+
+def test_twin_on_host_arrays():
+    z = np.zeros((2, 3))
+    assert _fast.twin("adam_update", z, z) is inplace.adam_update
+    assert _fast.twin("relu_forward", z) is _fast.relu_forward
+    assert _fast.twin("sigmoid_forward", z) is None, "no host twin: the reference runs"
+    assert _fast.twin("relu_forward", [1.0, -1.0]) is None, "not an array: the reference runs"
+
+
+def test_twin_on_the_fake_gpu_picks_kernels_only_for_arrays_that_suit_them(fake_gpu):
+    import cupy  # the fake
+
+    z32, z64 = cupy.asarray(np.zeros((4, 3), np.float32)), cupy.asarray(np.zeros((4, 3)))
+    labels = cupy.asarray(np.array([0, 1, 2, 0]))
+    assert _fast.twin("relu_forward", z32) is _cuda.relu_forward
+    assert _fast.twin("relu_backward", z32, z64) is None, "mixed dtypes: the reference runs"
+    assert _fast.twin("relu_forward", cupy.asarray(np.zeros(3, np.int64))) is None
+    assert _fast.twin("tanh_forward", z64) is None
+    assert _fast.twin("softmax_cross_entropy", z64, labels) is _cuda.softmax_cross_entropy
+    assert _fast.twin("softmax_cross_entropy", z64, z64) is None, "one-hot labels: the reference"
+    assert _fast.twin("adam_update", z64, z64) is _cuda.TWINS["adam_update"][0]
+    assert _fast.twin("adam_update", z64, z32) is inplace.adam_update, "mixed: in place, no kernel"
+    assert _fast.twin("rmsprop_update", z64, z64) is inplace.rmsprop_update, "no kernel written"
 
 
 # --- the GPU benchmark, as far as it goes without a GPU ------------------------------------------
@@ -656,8 +696,8 @@ def test_kernel_matches_its_oracle_on_the_gpu(name, dtype, cupy_backend):
     inputs, outputs, kwargs = kernel_cases(cupy_backend, dtype)[name]
     kernel = _cuda.KERNELS[name]
     out_kernel, out_oracle = fresh(outputs), fresh(outputs)
-    got = results(kernel(*inputs, *out_kernel, **kwargs), ())
-    expected = results(kernel.oracle(*inputs, *out_oracle, **kwargs), ())
+    got = results(kernel(*inputs, *out_kernel, **kwargs), out_kernel)
+    expected = results(kernel.oracle(*inputs, *out_oracle, **kwargs), out_oracle)
     assert len(got) == len(expected)
     for k, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g.dtype == e.dtype == dtype

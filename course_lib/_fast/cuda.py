@@ -8,22 +8,25 @@ memory and a few microseconds of Python and driver work; a straight port of ``si
 reference function it stands in for: ReLU and sigmoid forward and backward, the softmax
 cross-entropy with index labels, and the SGD, momentum and Adam updates (in place).
 
-Who uses it: ``layers``, ``optim`` and ``train.fit`` ask ``fused(fn)`` for the function to call
-when the data live on the GPU and ``fn`` is course_lib's reference; a learner's function
-(``course_lib.using``) is never replaced. This module is imported only then, and CuPy compiles each
-kernel on its first call.
+Who uses it: ``course_lib._fast.twin(name, *arrays)``, which the library asks for the fast
+function of its reference called ``name``; ``TWINS`` says which twin stands in for which name and
+when its arrays suit it (CuPy arrays of one float dtype). This module imports nothing from the
+library, and CuPy compiles each kernel on its first call.
 
 Every kernel sits beside its *oracle*: the kernel's formula written with array operations (NumPy
-or CuPy), taking the same arguments. ``tests/test_gpu.py`` checks that each oracle computes what
-the reference computes and that each C body (built on the CPU by a C++ compiler) computes what its
-oracle computes; on a GPU, that each compiled kernel matches its oracle to 1e-6 (float32) or
-1e-12 (float64).
+or CuPy), taking the same arguments; for the update rules the oracle is the in-place core of
+``course_lib._fast.inplace``, which the CPU runs. ``tests/test_gpu.py`` checks that each oracle
+computes what the reference computes and that each C body (built on the CPU by a C++ compiler)
+computes what its oracle computes; on a GPU, that each compiled kernel matches its oracle to 1e-6
+(float32) or 1e-12 (float64).
 """
 
 from __future__ import annotations
 
-from .. import functional, losses, optim
-from ..backend import get_array_module
+import functools
+
+from . import inplace
+from .inplace import array_module
 
 # Fused kernels are used when this is True; the GPU benchmark sets it to False to time the
 # straight port beside them.
@@ -99,7 +102,7 @@ def _as(x, scalar):
 
 
 def _relu_forward_oracle(z, out=None):
-    xp = get_array_module(z)
+    xp = array_module(z)
     return _store(out, xp.where((z > 0) | xp.isnan(z), z, _as(z, 0)))
 
 
@@ -122,7 +125,7 @@ RELU_BACKWARD = Elementwise(
 
 
 def _sigmoid_forward_oracle(z, out=None):
-    xp = get_array_module(z)
+    xp = array_module(z)
     e = xp.exp(-xp.abs(z))
     return _store(out, xp.where(z >= 0, _as(z, 1), e) / (1 + e))
 
@@ -150,7 +153,7 @@ SIGMOID_BACKWARD = Elementwise(
 
 
 def _log_sum_exp_oracle(z, row_max, axis, keepdims=False):
-    xp = get_array_module(z)
+    xp = array_module(z)
     return xp.log(xp.exp(z - row_max).sum(axis=axis, keepdims=keepdims))
 
 
@@ -162,7 +165,7 @@ LOG_SUM_EXP = Reduction(
 
 def _softmax_ce_grad_oracle(z, row_max, log_sum, label, num_classes, num_examples, grad=None,
                             nll=None):
-    xp = get_array_module(z)
+    xp = array_module(z)
     log_p = (z - row_max) - log_sum
     target = xp.arange(z.shape[-1]) == label
     if nll is not None:
@@ -184,99 +187,73 @@ SOFTMAX_CE_GRAD = Elementwise(
     reduce_dims=False)  # i must stay the row-major index of (N, K): i % K is the column
 
 
-# --- update rules, in place -------------------------------------------------------------------
-
-
-def _sgd_oracle(dw, lr, w):
-    w -= _as(w, lr) * dw
-    return w
+# --- update rules, in place: the oracles are the in-place cores ------------------------------
 
 
 SGD = Elementwise(
     "sgd_update", "T dw, T lr", "T w",
     "w -= lr * dw;",  # w ← w − η g
-    _sgd_oracle)
-
-
-def _momentum_oracle(dw, lr, gamma, w, v):
-    v *= _as(v, gamma)
-    v += _as(v, lr) * dw
-    w -= v
-    return w, v
-
+    inplace.sgd)
 
 MOMENTUM = Elementwise(
     "momentum_update", "T dw, T lr, T gamma", "T w, T v",
     "v = gamma * v + lr * dw;\n"  # v ← γ v + η g
     "w -= v;",                    # w ← w − v
-    _momentum_oracle)
-
-
-def _adam_oracle(dw, lr, beta1, beta2, one_minus_beta1, one_minus_beta2, bias1, bias2, eps, w,
-                 m, v):
-    xp = get_array_module(w)
-    m *= _as(m, beta1)
-    m += _as(m, one_minus_beta1) * dw
-    v *= _as(v, beta2)
-    v += _as(v, one_minus_beta2) * dw * dw
-    w -= _as(w, lr) * (m / _as(m, bias1)) / (xp.sqrt(v / _as(v, bias2)) + _as(v, eps))
-    return w, m, v
-
+    inplace.momentum)
 
 ADAM = Elementwise(
     "adam_update",
     "T dw, T lr, T beta1, T beta2, T one_minus_beta1, T one_minus_beta2, T bias1, T bias2, T eps",
     "T w, T m, T v",
-    # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ),
-    # v̂ = v / (1 − β₂ᵗ): bias1 and bias2 are 1 − β₁ᵗ and 1 − β₂ᵗ, worked out on the host
+    # as inplace.adam: bias1 and bias2 are 1 − β₁ᵗ and 1 − β₂ᵗ, worked out on the host
     "m = beta1 * m + one_minus_beta1 * dw;\n"
     "v = beta2 * v + one_minus_beta2 * dw * dw;\n"
     "w -= lr * (m / bias1) / (sqrt(v / bias2) + eps);",
-    _adam_oracle)
+    inplace.adam)
 
 KERNELS = {k.name: k for k in (RELU_FORWARD, RELU_BACKWARD, SIGMOID_FORWARD, SIGMOID_BACKWARD,
                                LOG_SUM_EXP, SOFTMAX_CE_GRAD, SGD, MOMENTUM, ADAM)}
 
 
 # --- the fused twins of course_lib's reference functions ---------------------------------------
-# Same signatures and results as the functions they stand in for. Anything the kernels were not
-# written for (integer or mixed dtypes, one-hot labels, host arrays) goes to the reference.
+# Same signatures and results as the functions they stand in for, on the arrays TWINS says suit
+# them; for anything else (integer or mixed dtypes, one-hot labels, host arrays) twin() gives None
+# and the library calls its reference.
 
 
-def _fits(*arrays):
-    """Whether the kernels apply: GPU arrays of one float dtype (float32 or float64)."""
+def _floats(*arrays):
+    """Whether the kernels apply: CuPy arrays of one float dtype (float32 or float64). For an
+    update rule, ``w`` and ``dw``: its twin makes the state's arrays in dw's dtype."""
     first = arrays[0]
-    xp = get_array_module(*arrays)
-    return (xp.__name__ == "cupy" and first.dtype.name in _FLOAT_DTYPES
+    return (array_module(*arrays).__name__ == "cupy" and first.dtype.name in _FLOAT_DTYPES
             and all(a.dtype == first.dtype for a in arrays))
+
+
+def _index_labels(logits, y):
+    """Logits (N, K) of a float dtype and index labels (N,) of an integer one, on the GPU."""
+    return (getattr(logits, "ndim", 0) == 2 and logits.shape[0] > 0
+            and getattr(y, "shape", None) == (logits.shape[0],) and y.dtype.kind in "iu"
+            and array_module(y) is array_module(logits) and _floats(logits))
 
 
 def relu_forward(z):
     """``functional.relu_forward`` in one kernel."""
-    if not _fits(z):
-        return functional.relu_forward(z)
     return RELU_FORWARD(z), z
 
 
 def relu_backward(dout, cache):
     """``functional.relu_backward`` in one kernel."""
-    if not _fits(dout, cache):
-        return functional.relu_backward(dout, cache)
     return RELU_BACKWARD(dout, cache)
 
 
 def sigmoid_forward(z):
     """``functional.sigmoid_forward`` in one kernel."""
-    if not _fits(z):
-        return functional.sigmoid_forward(z)
     out = SIGMOID_FORWARD(z)
     return out, out
 
 
 def sigmoid_backward(dout, cache):
     """``functional.sigmoid_backward`` in one kernel."""
-    if not _fits(dout, cache):
-        return functional.sigmoid_backward(dout, cache)
     return SIGMOID_BACKWARD(dout, cache)
 
 
@@ -286,12 +263,7 @@ def softmax_cross_entropy(logits, y):
 
     The labels' range is not checked here (reading it would stop the GPU every step): ``fit``
     checks all of them once, before it trains."""
-    ok = (getattr(logits, "ndim", 0) == 2 and logits.shape[0] > 0
-          and getattr(y, "shape", None) == (logits.shape[0],) and y.dtype.kind in "iu"
-          and get_array_module(y) is get_array_module(logits) and _fits(logits))
-    if not ok:
-        return losses.softmax_cross_entropy(logits, y)
-    xp = get_array_module(logits)
+    xp = array_module(logits)
     N, K = logits.shape
     row_max = logits.max(axis=1, keepdims=True)
     log_sum = LOG_SUM_EXP(logits, row_max, axis=1, keepdims=True)
@@ -301,44 +273,31 @@ def softmax_cross_entropy(logits, y):
     return nll.sum() / N, grad
 
 
-def _sgd_in_place(w, dw, state, lr):
-    if not _fits(w, dw):
-        return optim._sgd_in_place(w, dw, state, lr)
-    SGD(dw, lr, w)
-
-
-def _momentum_in_place(w, dw, state, lr, gamma):
-    if not _fits(w, dw, *state.values()):
-        return optim._momentum_in_place(w, dw, state, lr, gamma)
-    if "v" not in state:  # v starts at 0: γ·0 + η g is exactly the reference's first v = η g
-        state["v"] = get_array_module(w).zeros_like(w)
-    MOMENTUM(dw, lr, gamma, w, state["v"])
-
-
-def _adam_in_place(w, dw, state, lr, beta1, beta2, eps):
-    if not _fits(w, dw, *(state[k] for k in ("m", "v") if k in state)):
-        return optim._adam_in_place(w, dw, state, lr, beta1, beta2, eps)
-    t = state["t"] = state.get("t", 0) + 1
-    if "m" not in state:  # from 0, as the reference's first m = (1 − β₁)g, v = (1 − β₂)g²
-        xp = get_array_module(w)
-        state["m"], state["v"] = xp.zeros_like(w), xp.zeros_like(w)
-    ADAM(dw, lr, beta1, beta2, 1 - beta1, 1 - beta2, 1 - beta1**t, 1 - beta2**t, eps,
-         w, state["m"], state["v"])
-
-
-FUSED = {
-    functional.relu_forward: relu_forward,
-    functional.relu_backward: relu_backward,
-    functional.sigmoid_forward: sigmoid_forward,
-    functional.sigmoid_backward: sigmoid_backward,
-    losses.softmax_cross_entropy: softmax_cross_entropy,
-    optim._sgd_in_place: _sgd_in_place,
-    optim._momentum_in_place: _momentum_in_place,
-    optim._adam_in_place: _adam_in_place,
+# name -> (twin, whether the arrays given to twin() suit it)
+TWINS = {
+    "relu_forward": (relu_forward, _floats),
+    "relu_backward": (relu_backward, _floats),
+    "sigmoid_forward": (sigmoid_forward, _floats),
+    "sigmoid_backward": (sigmoid_backward, _floats),
+    "softmax_cross_entropy": (softmax_cross_entropy, _index_labels),
+    # the in-place rules with their kernel as the core: the state's zeros are made in dw's dtype
+    "sgd_update": (functools.partial(inplace.sgd_update, core=SGD), _floats),
+    "momentum_update": (functools.partial(inplace.momentum_update, core=MOMENTUM), _floats),
+    "adam_update": (functools.partial(inplace.adam_update, core=ADAM), _floats),
 }
 
 
+def twin(name, *arrays):
+    """The fused twin of ``name`` when ``enabled`` and the arrays suit it, else None."""
+    entry = TWINS.get(name) if enabled else None
+    return entry[0] if entry is not None and entry[1](*arrays) else None
+
+
 def fused(fn):
-    """``fn``'s fused twin when ``fn`` is one of course_lib's reference functions that has one
-    (and ``enabled`` is True); otherwise ``fn`` itself, a learner's function included."""
-    return FUSED.get(fn, fn) if enabled else fn
+    """``train.py``'s old door, until it asks ``course_lib._fast.twin`` on each step: for
+    course_lib's ``losses.softmax_cross_entropy``, a function that runs its fused twin where the
+    arrays suit it (else ``fn``); any other function, a learner's included, as given."""
+    if getattr(fn, "__module__", None) != "course_lib.losses" \
+            or getattr(fn, "__name__", None) != "softmax_cross_entropy":
+        return fn
+    return lambda logits, y: (twin("softmax_cross_entropy", logits, y) or fn)(logits, y)
