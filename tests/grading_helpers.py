@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from course_lib import grading
+from course_lib.grading.hidden import hidden_code_lines
 
 TESTS = Path(__file__).resolve().parent
 FIXTURE_REPO = TESTS / "fixtures" / "course"
@@ -149,8 +150,6 @@ def error_cells(nb) -> dict[int, str]:
 
 
 def secret_lines(solution) -> set[str]:
-    from course_lib.grading.autograde import hidden_code_lines
-
     return hidden_code_lines(solution)
 
 

@@ -30,8 +30,9 @@ from grading_helpers import (
 )
 
 from course_lib import grading
-from course_lib.grading.collect import CollectError, group_by_student, read_source, slug
-from course_lib.grading.integrity import preclean, read_submission, scan_monkeypatching
+from course_lib.grading.integrity import preclean, read_submission
+from course_lib.grading.monkeypatching import scan_monkeypatching
+from course_lib.grading.uploads import CollectError, group_by_student, read_source, slug
 
 FIXTURE = Case(FIXTURE_REPO, "00_fixture")
 ADVERSARIAL = ["01_forward_propagation"]  # real notebooks the adversarial class also runs on

@@ -60,7 +60,7 @@ from grading_helpers import (
 )
 
 from course_lib import grading
-from course_lib.grading.autograde import quoted_lines
+from course_lib.grading.hidden import quoted_lines
 
 pytestmark = pytest.mark.slow
 CASES = cases()

@@ -1,7 +1,7 @@
-"""``python -m course_lib.grading``: the instructor's command line."""
+"""``python -m course_lib.grading``: the instructor's command line (see ``cli.py``)."""
 
 import sys
 
-from . import main
+from .cli import main
 
 sys.exit(main())

@@ -1,7 +1,8 @@
-"""nbgrader glue for ``course_lib.grading``: configuration, the in-process API, feedback scrubbing.
+"""nbgrader glue for ``course_lib.grading``: configuration, the in-process API, the gradebook,
+and the two preprocessors nbgrader_config.py names (CappedExecute, ScrubHiddenTests).
 
 Everything that imports nbgrader lives here, so that ``course_lib.grading`` stays importable (and
-its ``--help`` fast) without it.
+its ``--help`` fast) without it: the steps import this module inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import copy
 import logging
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -23,13 +23,8 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 from traitlets.config import Config, PyFileConfigLoader
 
-from . import GradingError
-
-BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
-END_HIDDEN = "END HIDDEN TESTS"
-HIDDEN_PLACEHOLDER = "# (hidden tests: not shown)"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-GUTTER = re.compile(r"^\s*(-*>\s*)?\d+\s")  # "----> 5 " or "      5 " in IPython tracebacks
+from .common import GradingError
+from .hidden import hidden_lines, strip_hidden_region, traceback_quotes
 
 
 def quiet_nbgrader() -> None:
@@ -96,6 +91,12 @@ def generate_assignment(api: NbGraderAPI, assignment: str) -> None:
     check(api.generate_assignment(assignment, force=True), f"generate assignment {assignment!r}")
 
 
+def gradebook_url(config: Config) -> str:
+    """The database nbgrader keeps grades in (``gradebook.db`` in the course folder by default)."""
+    url = config.CourseDirectory.get("db_url")
+    return url or f"sqlite:///{Path(config.CourseDirectory.root) / 'gradebook.db'}"
+
+
 class CappedExecute(Execute):
     """nbgrader's Execute, keeping at most ``output_limit`` characters of output per cell.
 
@@ -125,54 +126,6 @@ class CappedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def strip_hidden_region(source: str) -> tuple[str, bool]:
-    """``source`` with every hidden-test region replaced by one placeholder comment."""
-    kept, inside, found = [], False, False
-    for line in source.split("\n"):
-        if BEGIN_HIDDEN in line:
-            inside, found = True, True
-            kept.append(re.match(r"\s*", line).group(0) + HIDDEN_PLACEHOLDER)
-        elif END_HIDDEN in line:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "\n".join(kept), found
-
-
-def hidden_lines(sources) -> set[str]:
-    """The stripped lines inside hidden-test regions of ``sources`` (used to spot quotes of them)."""
-    lines, inside = set(), False
-    for source in sources:
-        for line in source.split("\n"):
-            if BEGIN_HIDDEN in line:
-                inside = True
-            elif END_HIDDEN in line:
-                inside = False
-            elif inside and len(line.strip()) >= 8:
-                lines.add(line.strip())
-    return lines
-
-
-def hidden_code_lines(nb: NotebookNode) -> set[str]:
-    """Hidden-test lines that feedback and releases must never show: code lines only (a failing
-    check's own message is meant for the learner) that occur nowhere outside a hidden region."""
-    public = set()
-    for cell in nb.cells:
-        visible, _ = strip_hidden_region(cell.source)
-        public |= {line.strip() for line in visible.split("\n")}
-    return {line for line in hidden_lines(cell.source for cell in nb.cells)
-            if line not in public and not re.match(r"""^([rRbBfFuU]{0,2}["']|#|[)\]}])""", line)}
-
-
-def quoted_lines(text: str, secret: set[str]) -> list[str]:
-    """The lines of ``secret`` that ``text`` shows as whole lines (traceback gutters ignored)."""
-    shown = set()
-    for line in text.split("\n"):
-        shown.add(line.strip())
-        shown.add(GUTTER.sub("", line).strip())
-    return sorted(secret & shown)
-
-
 class ScrubHiddenTests(NbGraderPreprocessor):
     """Remove hidden tests from an autograded notebook before it becomes learner feedback.
 
@@ -191,13 +144,9 @@ class ScrubHiddenTests(NbGraderPreprocessor):
             cell.source, had_hidden = strip_hidden_region(cell.source)
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error" and (
-                    had_hidden or _quotes(output.get("traceback", []), secret)
+                    had_hidden or traceback_quotes(output.get("traceback", []), secret)
                 ):
                     last = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
                     output.traceback = [last, self.note]
         return nb, resources
 
-
-def _quotes(traceback: list[str], secret: set[str]) -> bool:
-    text = ANSI.sub("", "\n".join(traceback))
-    return any(line in text for line in secret)

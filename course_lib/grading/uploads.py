@@ -22,13 +22,15 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .common import GradingError
+
 MAX_BYTES = 100 * 1024 * 1024  # nbgrader's own limit for one file
 
 CANVAS = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)(?:_late|_LATE)?_(?P<number>\d+)(?:_\d+)?_(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<number>\d+)_assignsubmission_[a-z]+_(?P<file>.*)$")
 
 
-class CollectError(ValueError):
+class CollectError(GradingError, ValueError):
     """The source holds nothing that can be collected (one sentence)."""
 
 

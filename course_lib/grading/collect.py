@@ -1,0 +1,116 @@
+"""Collect: every learner's notebook from a folder or an LMS zip, into nbgrader's layout.
+
+Each file is kept as received under ``originals/``; a cleaned copy (``integrity.preclean``)
+goes to ``submitted/<student>/<id>/<notebook>.ipynb``, and each learner gets a report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from .common import (
+    REPO,
+    GradingError,
+    init_course_folder,
+    notebook_names,
+    require_assignment,
+    write_json,
+)
+from .integrity import preclean, read_submission
+from .monkeypatching import scan_monkeypatching
+from .report import Submission, write_report
+from .uploads import Upload, group_by_student, pick_file, read_source
+
+
+def collect(src: Path, assignment: str, course: Path = Path("grading"),
+            repo: Path = REPO) -> list[Submission]:
+    """Put every learner's notebook from ``src`` (folder or LMS zip) into nbgrader's layout.
+
+    Each file is kept as received under ``originals/``; a cleaned copy (see
+    ``integrity.preclean``) goes to ``submitted/<student>/<id>/<notebook>.ipynb``.
+    """
+    from . import autograde as nbg  # nbgrader: seconds to import, so only when collecting
+
+    require_assignment(Path(repo), assignment)
+    files = read_source(Path(src))
+    course = init_course_folder(course, assignment, repo)
+    nbg.generate_assignment(nbg.make_api(nbg.load_config(course / "nbgrader_config.py")),
+                            assignment)
+    return collect_files(files, Path(src), assignment, course)
+
+
+def collect_files(files: dict[str, bytes], src: Path, assignment: str,
+                  course: Path) -> list[Submission]:
+    """Collect ``files`` (original path -> bytes, read from ``src``) into the prepared
+    ``course`` folder, whose ``release/<id>`` must exist; returns one Submission per learner."""
+    import nbformat
+
+    release_dir = course / "release" / assignment
+    names = notebook_names(release_dir)
+    if len(names) != 1:
+        raise GradingError(f"{assignment} has {len(names)} notebooks; the course's tools grade "
+                           "assignments of exactly one notebook.")
+    name = names[0]
+    release_nb = nbformat.read(release_dir / f"{name}.ipynb", as_version=4)
+    uploads = group_by_student(files)
+
+    submissions = []
+    for upload in uploads:
+        _keep_originals(course, assignment, upload)
+        _forget_derived(course, upload.student, assignment)  # the new upload replaces the old
+        chosen, notes = pick_file(upload, name)
+        sub = Submission(student=upload.student, assignment=assignment,
+                         original_name=upload.original_name,
+                         original_files=sorted(upload.files), notebook=name)
+        raw, problem = read_submission(upload.files[chosen])
+        if raw is None:
+            sub.status = "invalid"
+            sub.findings = {"invalid": problem, "notes": notes}
+        else:
+            cleaned, found = preclean(raw, release_nb)
+            found.monkeypatching = scan_monkeypatching(cleaned)
+            found.notes = notes + found.notes
+            sub.findings = found.as_dict()
+            submitted = course / "submitted" / upload.student / assignment / f"{name}.ipynb"
+            submitted.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(cleaned, submitted)
+        submissions.append(sub)
+    _update_students(course, assignment, uploads, src)
+    for sub in submissions:
+        write_report(course, sub)
+    return submissions
+
+
+def _keep_originals(course: Path, assignment: str, upload: Upload) -> None:
+    """Store each uploaded file as received; a different file under a known name gets a number."""
+    folder = course / "originals" / assignment / upload.student
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, data in upload.files.items():
+        first = folder / re.sub(r"[^\w.() -]+", "_", path.replace("/", "__"))[-150:]
+        number, target = 1, first
+        while target.exists() and target.read_bytes() != data:
+            number += 1
+            target = first.with_name(f"{first.stem}.{number}{first.suffix}")
+        if not target.exists():
+            target.write_bytes(data)
+
+
+def _forget_derived(course: Path, student: str, assignment: str) -> None:
+    """Drop what was made from a learner's earlier upload (their originals stay)."""
+    for step in ("submitted", "autograded", "feedback"):
+        folder = course / step / student / assignment
+        if folder.exists():
+            shutil.rmtree(folder)
+
+
+def _update_students(course: Path, assignment: str, uploads: list[Upload], src: Path) -> None:
+    path = course / "students.json"
+    students = json.loads(path.read_text()) if path.exists() else {}
+    for upload in uploads:
+        entry = students.setdefault(upload.student, {"original_name": upload.original_name,
+                                                     "assignments": {}})
+        entry["assignments"][assignment] = {"files": sorted(upload.files), "source": str(src)}
+    write_json(path, students)

@@ -1,0 +1,74 @@
+"""Export: ``grades.csv``, one row per learner ever collected and a score column per assignment."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .common import existing_course_folder
+
+
+def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
+    """Write the grade CSV: one row per learner ever collected, a score column per assignment.
+
+    Columns: student, original_name, then ``<id>`` and ``<id>_max`` per assignment, total,
+    max_total, needs_manual_grading, needs_review, flags. A learner with an unreadable file or
+    no submission gets 0 and a flag.
+    """
+    from nbgrader.api import Gradebook
+
+    from . import autograde as nbg  # nbgrader: seconds to import
+
+    course = existing_course_folder(course)
+    nbg.quiet_nbgrader()
+    config = nbg.load_config(course / "nbgrader_config.py")
+    students_file = course / "students.json"
+    students = json.loads(students_file.read_text()) if students_file.exists() else {}
+    reports = {}
+    for path in sorted((course / "reports").glob("*/*.json")):
+        reports[(path.parent.name, path.stem)] = json.loads(path.read_text())
+    with Gradebook(nbg.gradebook_url(config)) as gb:
+        assignments = {a.name: a.max_score for a in gb.assignments}
+        assignments.update({a: assignments.get(a, 0.0) for a, _ in reports})
+        ids = sorted(set(students) | {s.id for s in gb.students} | {s for _, s in reports})
+        rows = [_export_row(gb, student, students.get(student, {}).get("original_name", ""),
+                            assignments, reports) for student in ids]
+    columns = ["student", "original_name"]
+    for assignment in sorted(assignments):
+        columns += [assignment, f"{assignment}_max"]
+    columns += ["total", "max_total", "needs_manual_grading", "needs_review", "flags"]
+    output = Path(output) if output else course / "grades.csv"
+    with open(output, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return output
+
+
+def _export_row(gb, student: str, original_name: str, assignments: dict[str, float],
+                reports: dict) -> dict:
+    from nbgrader.api import MissingEntry
+
+    row = {"student": student, "original_name": original_name}
+    total = max_total = 0.0
+    flags, manual, review = [], False, False
+    for assignment, max_score in sorted(assignments.items()):
+        report = reports.get((assignment, student), {})
+        score = 0.0
+        if report.get("status") != "invalid":
+            try:
+                found = gb.find_submission(assignment, student)
+                score, manual = found.score, manual or bool(found.needs_manual_grade)
+            except MissingEntry:
+                if not report:
+                    flags.append(f"{assignment}: not submitted")
+        if report.get("flags"):
+            flags.append(f"{assignment}: {'; '.join(report['flags'])}")
+        review = review or bool(report.get("needs_review"))
+        row[assignment], row[f"{assignment}_max"] = f"{score:g}", f"{max_score:g}"
+        total, max_total = total + score, max_total + max_score
+    row.update(total=f"{total:g}", max_total=f"{max_total:g}",
+               needs_manual_grading="yes" if manual else "no",
+               needs_review="yes" if review else "no", flags=" | ".join(flags))
+    return row

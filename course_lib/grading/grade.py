@@ -1,0 +1,186 @@
+"""Grade: a whole class in one go, and feedback rewritten after manual grading.
+
+``grade`` = collect (folder or LMS zip) -> pre-clean -> autograde each learner in a worker process
+-> feedback with hidden tests scrubbed -> reports -> CSV, and it always ends with a summary table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .collect import collect_files
+from .common import (
+    DEFAULT_JOBS,
+    REPO,
+    GradingError,
+    existing_course_folder,
+    init_course_folder,
+    require_assignment,
+)
+from .export import export
+from .hidden import hidden_code_lines
+from .integrity import run_findings
+from .pool import WorkerPool, worker_env
+from .report import Submission, feedback_leaks, summary_table, write_report, write_summary
+from .uploads import read_source
+
+
+@dataclass
+class GradeRun:
+    """What ``grade`` produced: one Submission per learner and where the files are."""
+
+    assignment: str
+    course: Path
+    submissions: list[Submission]
+    csv: Path
+    summary: Path
+    table: str
+
+
+def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path = REPO,
+          timeout: int | None = None, jobs: int = DEFAULT_JOBS,
+          submission_limit: float | None = None, memory_limit: float = 2.0,
+          figures: bool = True, feedback: bool = True, echo=print) -> GradeRun:
+    """Collect, pre-clean, autograde, write feedback, reports and the CSV, for a whole class.
+
+    ``timeout`` is the per-cell limit (nbgrader_config.py's by default); ``submission_limit``
+    the most seconds one learner may take in all (ten cell timeouts by default); ``jobs`` the
+    number of learners graded at once; ``memory_limit`` the GB of heap each grading process and
+    kernel may use (the course budgets 1 GB per notebook). No submission can stop the batch.
+    ``figures=False``
+    skips drawing plots and ``feedback=False`` skips the feedback files: grades are the same,
+    in less time (the course's own tests use both).
+    """
+    import nbformat
+
+    from . import autograde as nbg  # nbgrader: seconds to import, so only when grading
+
+    require_assignment(Path(repo), assignment)
+    files = read_source(Path(src))
+    course = init_course_folder(course, assignment, repo)
+    config = nbg.load_config(course / "nbgrader_config.py")
+    timeout = int(timeout or config.ExecutePreprocessor.get("timeout", 60))
+    jobs = max(1, min(jobs, len(files)))
+    # The workers import nbgrader (seconds) while this process generates and collects.
+    with WorkerPool(course, assignment, timeout=timeout, jobs=jobs, figures=figures,
+                    feedback=feedback, limit=submission_limit or 10 * timeout,
+                    memory_mb=int(memory_limit * 1024), env=worker_env(),
+                    log_path=course / "reports" / assignment / "worker.log") as pool:
+        nbg.generate_assignment(nbg.make_api(config), assignment)
+        submissions = collect_files(files, Path(src), assignment, course)
+        to_grade = sorted({s.student for s in submissions if s.status == "collected"})
+        echo(f"Grading {len(to_grade)} of {len(submissions)} submissions for {assignment} "
+             f"({jobs} at a time, cell timeout {timeout} s).")
+
+        def progress(student, result):
+            ok = result["autograde"]["success"]
+            echo(f"  {student}: {'graded' if ok else 'FAILED'} ({result.get('seconds', '-')} s)")
+
+        results = pool.run(to_grade, on_result=progress)
+
+    source = course / "source" / assignment / f"{submissions[0].notebook}.ipynb"
+    secret = hidden_code_lines(nbformat.read(source, as_version=4))
+    for sub in submissions:
+        if sub.student in results:
+            try:
+                _record_result(course, sub, results[sub.student], secret)
+            except Exception as exc:  # an odd file must not cost the rest of the summary
+                sub.grading_error = f"its results could not be read ({exc})"
+    _read_scores(config, assignment, submissions)
+    for sub in submissions:
+        write_report(course, sub)
+    summary = write_summary(course, assignment, submissions)
+    csv_path = export(course)
+    table = summary_table(submissions)
+    echo("")
+    echo(table)
+    echo(f"\nGrades: {csv_path}\nReports: {summary}\nFeedback: {course / 'feedback'}")
+    return GradeRun(assignment, course, submissions, csv_path, summary, table)
+
+
+def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]) -> None:
+    """Fill ``sub`` from its worker's result, its autograded notebook and its feedback file."""
+    import nbformat
+
+    graded = result["autograde"]
+    sub.seconds = result.get("seconds")
+    if graded["success"]:
+        sub.status = "graded"
+    else:
+        sub.status = "failed"
+        text = graded.get("log", "") + graded.get("error", "")
+        sub.log_tail = "\n".join(text.strip().splitlines()[-30:])
+        sub.kernel_crash = bool(re.search(r"DeadKernelError|[Kk]ernel died", text))
+        if not sub.kernel_crash:
+            sub.grading_error = result.get("worker") or _last_error_line(text)
+    folder = Path(sub.student) / sub.assignment
+    autograded = course / "autograded" / folder / f"{sub.notebook}.ipynb"
+    if autograded.exists():
+        ran = run_findings(nbformat.read(autograded, as_version=4))
+        sub.timeouts, sub.errors = ran["timeouts"], ran["errors"]
+    written = result.get("feedback")
+    if written and not written["success"]:
+        problem = _last_error_line(written.get("log", "") + written.get("error", ""))
+        sub.findings.setdefault("notes", []).append(f"feedback not written ({problem})")
+    html_file = course / "feedback" / folder / f"{sub.notebook}.html"
+    if html_file.exists():
+        leaked = feedback_leaks(html_file, secret)
+        if leaked:  # never hand out hidden tests: withhold the file and say so
+            html_file.unlink()
+            sub.findings.setdefault("notes", []).append(
+                f"feedback withheld: it quoted hidden tests ({leaked[0]!r})")
+        else:
+            sub.feedback = str(html_file.relative_to(course))
+
+
+def _last_error_line(text: str) -> str:
+    """The most telling line of a log: the last "SomeError: ..." other than nbgrader's own
+    "see the traceback above"."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b", line)
+              and "NbGraderException" not in line]
+    return (errors or lines or ["unknown error"])[-1][:200]
+
+
+def _read_scores(config, assignment: str, submissions: list[Submission]) -> None:
+    """Scores from the gradebook (manual grades made in the formgrader included)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .autograde import gradebook_url
+
+    with Gradebook(gradebook_url(config)) as gb:
+        max_score = gb.find_assignment(assignment).max_score
+        for sub in submissions:
+            sub.max_score = max_score
+            if sub.status == "invalid":
+                continue
+            try:
+                found = gb.find_submission(assignment, sub.student)
+            except MissingEntry:
+                continue
+            sub.score = found.score
+            sub.needs_manual_grading = bool(found.needs_manual_grade)
+            sub.grades = {g.name: {"score": g.score, "max_score": g.max_score,
+                                   "needs_manual_grade": g.needs_manual_grade}
+                          for nb in found.notebooks for g in nb.grades}
+
+
+def write_feedback(assignment: str, course: Path = Path("grading"),
+                   students: list[str] | None = None) -> list[Path]:
+    """(Re)write scrubbed feedback for autograded learners, e.g. after manual grading."""
+    from . import autograde as nbg  # nbgrader: seconds to import
+
+    course = existing_course_folder(course)
+    api = nbg.make_api(nbg.load_config(course / "nbgrader_config.py"))
+    graded = sorted(p.name for p in (course / "autograded").glob("*")
+                    if (p / assignment).is_dir())
+    written = []
+    for student in students or graded:
+        if student not in graded:
+            raise GradingError(f"{student!r} has no autograded submission for {assignment}.")
+        nbg.check(api.generate_feedback(assignment, student, force=True),
+                  f"write feedback for {student}")
+        written += sorted((course / "feedback" / student / assignment).glob("*.html"))
+    return written

@@ -1,0 +1,180 @@
+"""The pool of grading workers, so that no submission can stop the batch.
+
+Each learner is sent to a worker process (``worker.py``); a worker that dies, or spends more than
+the per-submission limit on one learner, is killed with every kernel it started, the learner is
+recorded as failed, and a fresh worker takes the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+from .common import WORKER_READY
+
+
+def worker_env() -> dict:
+    """The environment of a grading worker and its kernels: headless, one BLAS thread each."""
+    env = dict(os.environ)
+    env["COURSE_HEADLESS"] = "1"  # widgets build without a browser (see the notebooks)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+class _Worker:
+    def __init__(self, command: list[str], env: dict, log_file):
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file,
+            env=env, bufsize=0, start_new_session=True)
+        self.ready = False
+        self.student: str | None = None
+        self.started = 0.0
+        self.buffer = b""
+
+    def send(self, student: str) -> None:
+        self.student, self.started = student, time.monotonic()
+        self.process.stdin.write(student.encode() + b"\n")
+
+    def read_lines(self) -> list[str] | None:
+        """The complete lines available now, or None when the worker has exited."""
+        data = os.read(self.process.stdout.fileno(), 1 << 16)
+        if not data:
+            return None
+        self.buffer += data
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return [line.decode(errors="replace") for line in lines]
+
+    def kill(self) -> None:
+        """Kill the worker and every kernel it started (kernels run in their own sessions)."""
+        try:
+            import psutil
+
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except Exception:  # psutil missing or the process already gone
+            children = []
+        for process in [*children, self.process]:
+            try:
+                process.kill()
+            except Exception:
+                pass
+        self.process.wait()
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+        except Exception:
+            self.kill()
+
+
+class _Pool:
+    """Workers fed one learner at a time; a worker that dies or overruns is replaced."""
+
+    def __init__(self, command, env, log_file, size, limit):
+        self.command, self.env, self.log_file = command, env, log_file
+        self.limit, self.on_result = limit, None
+        self.selector = selectors.DefaultSelector()
+        self.workers = [self._start() for _ in range(size)]
+        self.results: dict[str, dict] = {}
+        self.failed_starts = 0
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self.command, self.env, self.log_file)
+        self.selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+        return worker
+
+    def run(self, students: list[str], on_result) -> dict[str, dict]:
+        self.on_result, self.results = on_result, {}
+        pending = deque(students)
+        while len(self.results) < len(students):
+            for worker in self.workers:
+                if worker.ready and worker.student is None and pending:
+                    worker.send(pending.popleft())
+            for key, _ in self.selector.select(timeout=1.0):
+                worker = key.data
+                lines = worker.read_lines()
+                if lines is None:
+                    self._replace(worker, "the grading process died")
+                    continue
+                for line in lines:
+                    self._handle(worker, line)
+            for worker in list(self.workers):
+                if worker.student and time.monotonic() - worker.started > self.limit:
+                    self._replace(worker, f"stopped after {self.limit:.0f} s on this submission")
+        return self.results
+
+    def _handle(self, worker: _Worker, line: str) -> None:
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            return
+        if message.get("event") == WORKER_READY:
+            worker.ready, self.failed_starts = True, 0
+        elif message.get("event") == "done" and message.get("student") == worker.student:
+            self._record(worker.student, message)
+            worker.student = None
+
+    def _record(self, student: str, result: dict) -> None:
+        self.results[student] = result
+        if self.on_result:
+            self.on_result(student, result)
+
+    def _replace(self, worker: _Worker, why: str) -> None:
+        self.selector.unregister(worker.process.stdout)
+        worker.kill()
+        if not worker.ready:
+            self.failed_starts += 1
+            if self.failed_starts > 2:
+                raise RuntimeError(
+                    f"the grading worker does not start; see {self.log_file.name}")
+        if worker.student is not None:
+            self._record(worker.student, {
+                "autograde": {"success": False, "log": "", "error": why}, "worker": why})
+        self.workers[self.workers.index(worker)] = self._start()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            self.selector.unregister(worker.process.stdout)
+            worker.close()
+
+
+class WorkerPool:
+    """``with WorkerPool(...) as pool: results = pool.run(students)``: student -> result.
+
+    Workers start (and import nbgrader) as soon as the pool is entered. A result is
+    ``{"autograde": {"success", "log", "error"}, "feedback": {...}, "seconds"}``, or
+    ``{"autograde": {"success": False, ...}, "worker": why}`` when the worker had to be stopped
+    (more than ``limit`` seconds on one learner, or the worker died).
+    """
+
+    def __init__(self, course: Path, assignment: str, *, timeout: int, jobs: int, limit: float,
+                 log_path: Path, env: dict, figures: bool = True, feedback: bool = True,
+                 memory_mb: int = 2048):
+        self.command = [sys.executable, "-m", "course_lib.grading.worker", str(course),
+                        assignment, str(timeout), str(int(figures)), str(int(feedback)),
+                        str(memory_mb)]
+        self.jobs, self.limit, self.env, self.log_path = jobs, limit, env, log_path
+        self._pool: _Pool | None = None
+
+    def __enter__(self) -> WorkerPool:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "a")
+        self._pool = _Pool(self.command, self.env, self._log, self.jobs, self.limit)
+        return self
+
+    def run(self, students: list[str], on_result=None) -> dict[str, dict]:
+        """Grade ``students``; ``on_result(student, result)`` is called as each one finishes."""
+        return self._pool.run(students, on_result) if students else {}
+
+    def __exit__(self, *exc) -> None:
+        self._pool.close()
+        self._log.close()

@@ -1,0 +1,158 @@
+"""Reports: what each submission did, for the instructor (never shown to learners).
+
+``Submission`` is the record every step fills in; it says which flags a learner gets and why a
+person should review them. Written per assignment under ``reports/<id>/``: one JSON per learner
+and ``summary.md``; ``summary_table`` is what the command line prints at the end.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .common import write_json
+from .hidden import quoted_lines
+
+
+@dataclass
+class Submission:
+    """One learner's submission for one assignment, and what grading found."""
+
+    student: str
+    assignment: str
+    original_name: str
+    original_files: list[str]
+    notebook: str | None = None
+    status: str = "collected"  # collected | invalid | graded | failed
+    findings: dict = field(default_factory=dict)
+    timeouts: list[str] = field(default_factory=list)
+    errors: dict = field(default_factory=dict)
+    kernel_crash: bool = False
+    grading_error: str | None = None
+    log_tail: str | None = None  # nbgrader's last log lines when it could not grade
+    grades: dict = field(default_factory=dict)
+    score: float = 0.0
+    max_score: float = 0.0
+    needs_manual_grading: bool = False
+    feedback: str | None = None
+    seconds: float | None = None
+
+    @property
+    def flags(self) -> list[str]:
+        """Short phrases for the summary and the CSV, most serious first."""
+        f = self.findings
+        flags = []
+        if f.get("invalid"):
+            flags.append(f"invalid file ({f['invalid']})")
+        if self.kernel_crash:
+            flags.append("kernel crash")
+        if self.grading_error:
+            flags.append(f"not graded ({self.grading_error})")
+        if f.get("monkeypatching"):
+            what = sorted({m["what"] for m in f["monkeypatching"]})
+            flags.append("monkeypatching: " + ", ".join(what))
+        for key, label in (("deleted", "deleted"), ("duplicated", "duplicated"),
+                           ("retyped", "retyped"), ("tampered", "tampered"),
+                           ("metadata_changed", "metadata edited"),
+                           ("unknown_cells", "unknown cells")):
+            if f.get(key):
+                flags.append(f"{label}: {', '.join(f[key])}")
+        if self.timeouts:
+            flags.append(f"timeout: {', '.join(self.timeouts)}")
+        flags += f.get("notes", [])
+        return flags
+
+    @property
+    def review_reasons(self) -> list[str]:
+        """Why a person should look at this submission before the grade counts."""
+        f = self.findings
+        reasons = []
+        if f.get("invalid"):
+            reasons.append("the file could not be read as a notebook")
+        if f.get("monkeypatching"):
+            reasons.append("code rebinds functions the checks rely on")
+        if self.kernel_crash:
+            reasons.append("the kernel crashed, so no cell after the crash was graded")
+        if self.grading_error:
+            reasons.append("nbgrader could not grade it")
+        if any(note.startswith("more than one file") for note in f.get("notes", [])):
+            reasons.append("several files were uploaded; one was chosen")
+        return reasons
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.review_reasons)
+
+    def as_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items()}
+        data.update(flags=self.flags, needs_review=self.needs_review,
+                    review_reasons=self.review_reasons)
+        return data
+
+
+def write_report(course: Path, sub: Submission) -> Path:
+    """``reports/<id>/<student>.json``: the submission and its flags (``export`` reads them)."""
+    path = course / "reports" / sub.assignment / f"{sub.student}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, sub.as_dict())
+    return path
+
+
+def summary_table(submissions: list[Submission], scores: bool = True) -> str:
+    """One line per learner: score and max (or, before grading, the status), review, flags."""
+    head = ("student", "score", "max") if scores else ("student", "status")
+    rows = [(*head, "review", "flags")]
+    for sub in sorted(submissions, key=lambda s: s.student):
+        middle = (f"{sub.score:g}", f"{sub.max_score:g}") if scores else (sub.status,)
+        rows.append((sub.student, *middle, "YES" if sub.needs_review else "",
+                     "; ".join(sub.flags) or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head) + 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True))
+             + "  " + row[-1] for row in rows]
+    lines.insert(1, "-" * max(len(line) for line in lines))
+    review = sum(s.needs_review for s in submissions)
+    if scores:
+        graded = sum(s.status == "graded" for s in submissions)
+        counts = f"{graded} graded, {len(submissions) - graded} not graded"
+    else:
+        readable = sum(s.status != "invalid" for s in submissions)
+        counts = f"{readable} collected, {len(submissions) - readable} unreadable"
+    lines.append(f"\n{len(submissions)} submissions: {counts}, {review} to review by hand.")
+    return "\n".join(lines)
+
+
+def write_summary(course: Path, assignment: str, submissions: list[Submission]) -> Path:
+    """``reports/<id>/summary.md``: the integrity report, a table then the details per learner."""
+    path = course / "reports" / assignment / "summary.md"
+    lines = [f"# {assignment}: integrity report", "",
+             "| student | original name | score | max | review | flags |", "|---|---|---|---|---|---|"]
+    for sub in sorted(submissions, key=lambda s: s.student):
+        flags = "; ".join(sub.flags).replace("|", "/") or "-"
+        lines.append(f"| {sub.student} | {sub.original_name} | {sub.score:g} | {sub.max_score:g} "
+                     f"| {'YES' if sub.needs_review else ''} | {flags} |")
+    lines += ["", "## Details", ""]
+    for sub in sorted(submissions, key=lambda s: s.student):
+        if not (sub.flags or sub.errors):
+            continue
+        lines.append(f"### {sub.student}")
+        for reason in sub.review_reasons:
+            lines.append(f"- **review**: {reason}")
+        for finding in sub.findings.get("monkeypatching", []):
+            lines.append(f"- cell {finding['cell']}, line {finding['line']}: `{finding['code']}` "
+                         f"({finding['what']})")
+        for flag in sub.flags:
+            lines.append(f"- {flag}")
+        for cell, error in sub.errors.items():
+            lines.append(f"- {cell} raised `{error}`")
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def feedback_leaks(html_file: Path, secret_lines: set[str]) -> list[str]:
+    """The hidden-test lines that a feedback HTML file shows (tags and escapes removed)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", Path(html_file).read_text(encoding="utf-8")))
+    return quoted_lines(text, secret_lines)
