@@ -292,12 +292,3 @@ def twin(name, *arrays):
     entry = TWINS.get(name) if enabled else None
     return entry[0] if entry is not None and entry[1](*arrays) else None
 
-
-def fused(fn):
-    """``train.py``'s old door, until it asks ``course_lib._fast.twin`` on each step: for
-    course_lib's ``losses.softmax_cross_entropy``, a function that runs its fused twin where the
-    arrays suit it (else ``fn``); any other function, a learner's included, as given."""
-    if getattr(fn, "__module__", None) != "course_lib.losses" \
-            or getattr(fn, "__name__", None) != "softmax_cross_entropy":
-        return fn
-    return lambda logits, y: (twin("softmax_cross_entropy", logits, y) or fn)(logits, y)
