@@ -47,4 +47,4 @@ def using(**functions):
     return overrides.using(**functions)
 
 
-backend._cap_threads_if_oversubscribed()
+backend.cap_threads_if_oversubscribed()

@@ -7,7 +7,6 @@ loss once per epoch on every backend.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 
@@ -56,15 +55,17 @@ def require_linear(X, W, b):
 _value_checks_paused = 0
 
 
-@contextlib.contextmanager
-def values_checked_by_caller():
+class values_checked_by_caller:  # noqa: N801  (used like a function: `with values_checked_by_caller():`)
     """Inside this block ``require_finite`` does nothing: ``fit`` checks its data once before
-    training and the loss once per epoch, so checking every batch again only costs time."""
-    global _value_checks_paused
-    _value_checks_paused += 1
-    try:
-        yield
-    finally:
+    training and the loss once per epoch, so checking every batch again only costs time. (A
+    class, not a generator: it is entered once per epoch, and this is twice as cheap.)"""
+
+    def __enter__(self):
+        global _value_checks_paused
+        _value_checks_paused += 1
+
+    def __exit__(self, *exc):
+        global _value_checks_paused
         _value_checks_paused -= 1
 
 

@@ -153,7 +153,6 @@ def cap_threads_if_oversubscribed():
         cap_threads()
 
 
-_cap_threads_if_oversubscribed = cap_threads_if_oversubscribed  # the old name (__init__)
 
 _env_backend = os.environ.get("COURSE_LIB_BACKEND", "").strip().lower()
 if _env_backend:

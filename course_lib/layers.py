@@ -20,7 +20,7 @@ def _f(name, *arrays):
     the reference in ``functional`` (read directly: this runs on every forward and backward), or
     its fast twin (``course_lib._fast``) when ``arrays`` are given and suit one: on the GPU one
     fused kernel instead of several launches. A learner's function always runs as written."""
-    if overrides.overriding():
+    if overrides.scopes:
         fn = overrides.get(name)
         if fn is not overrides.reference(name):
             return fn

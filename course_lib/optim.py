@@ -137,7 +137,7 @@ class Optimizer:
 
     def step(self):
         name = self.rule_name
-        rule = overrides.get(name) if overrides.overriding() else None
+        rule = overrides.get(name) if overrides.scopes else None
         if rule is not None and rule is not overrides.reference(name):
             for i, p in enumerate(self.params):  # a learner's rule: pure, called as written
                 if p.grad is not None:

@@ -17,7 +17,7 @@ import copy
 import sys
 
 _references: dict = {}  # name -> the library's function, filled by register()
-_stack: list[dict] = []
+scopes: list[dict] = []  # the open ``using`` scopes, innermost last (empty: ours run, fast)
 messages: list[str] = []  # every report made, newest last (widgets show these)
 
 
@@ -37,14 +37,9 @@ def reference(name: str):
                        f"(these can: {known}).") from None
 
 
-def overriding() -> bool:
-    """Whether a ``using`` scope is open (the library takes its fast path when none is)."""
-    return bool(_stack)
-
-
 def get(name: str):
     """The function to call for ``name``: the innermost override, else the reference."""
-    for scope in reversed(_stack):
+    for scope in reversed(scopes):
         if name in scope:
             return scope[name]
     return reference(name)
@@ -53,7 +48,7 @@ def get(name: str):
 def active() -> dict:
     """The overrides in force, name -> learner's function (innermost wins)."""
     merged: dict = {}
-    for scope in _stack:
+    for scope in scopes:
         merged.update({k: v.learner for k, v in scope.items()})
     return merged
 
@@ -71,11 +66,11 @@ def using(**functions):
         if not callable(fn):
             raise TypeError(f"using({name}=...) needs a function, got {type(fn).__name__}.")
         scope[name] = _Checked(name, fn, ref)
-    _stack.append(scope)
+    scopes.append(scope)
     try:
         yield scope
     finally:
-        _stack.remove(scope)
+        scopes.remove(scope)
 
 
 def report(message: str) -> None:

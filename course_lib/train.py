@@ -13,6 +13,7 @@ import enum
 import math
 import sys
 import time
+from functools import partial
 from typing import NamedTuple
 
 import numpy
@@ -303,8 +304,8 @@ def batches(N: int, batch_size: int, rng, xp=numpy, min_last: int = 1):
 def _training_backward(model):
     """``model.backward`` for a training step: the input is data, whose gradient nobody needs,
     so course_lib's Sequential and Linear are told to skip it (one matrix product fewer)."""
-    if isinstance(model, layers.Sequential | layers.Linear):
-        return lambda grad: model.backward(grad, input_grad=False)
+    if isinstance(model, (layers.Sequential, layers.Linear)):
+        return partial(model.backward, input_grad=False)
     return model.backward
 
 
@@ -320,11 +321,12 @@ def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteratio
     that the loss refuses end the epoch with a nan loss."""
     xp = get_array_module(X)
     forward, backward = forward or model.forward, _training_backward(model)
-    has_batchnorm = any(isinstance(layer, layers.BatchNorm1d) for layer in leaves(model))
     total, correct, N = 0.0, 0, X.shape[0]
-    model.train()
+    min_last = 2 if batch_size < N and _has_batchnorm(model) else 1
+    if not getattr(model, "training", False):
+        model.train()
     with values_checked_by_caller():  # the caller checked the data and checks the epoch's loss
-        for idx in batches(N, batch_size, rng, xp, min_last=2 if has_batchnorm else 1):
+        for idx in batches(N, batch_size, rng, xp, min_last):
             Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
             if lr_schedule is not None:
                 optimizer.lr = lr_schedule(iteration)
@@ -344,6 +346,10 @@ def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteratio
                 correct = correct + _correct(y_hat, yb)
             iteration += 1
     return EpochResult(float(total) / N, float(correct) / N if classify else None, iteration)
+
+
+def _has_batchnorm(model) -> bool:
+    return any(isinstance(layer, layers.BatchNorm1d) for layer in leaves(model))
 
 
 # --- fit ------------------------------------------------------------------------------------
@@ -383,11 +389,10 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
                                iteration=iteration, lr_schedule=lr_schedule, classify=classify)
             iteration, logs = result.iterations, _logs(result, model, loss_fn, validation, classify)
             history.record(epoch, logs)
-            diverged = [k for k in ("loss", "val_loss") if not math.isfinite(logs.get(k, 0.0))]
+            diverged = _diverged(logs)
             if diverged:
-                which = {"loss": "loss", "val_loss": "validation loss"}[diverged[0]]
-                history.stop(epoch, Stop.DIVERGED, f"{which} became {logs[diverged[0]]} at epoch "
-                             f"{epoch}; the learning rate {optimizer.lr:g} is probably too high.")
+                history.stop(epoch, Stop.DIVERGED, f"{diverged} at epoch {epoch}; the learning "
+                             f"rate {optimizer.lr:g} is probably too high.")
             elif any([cb.on_epoch_end(epoch, logs, model) for cb in callbacks]):  # tell them all
                 history.stop(epoch, Stop.EARLY, f"early stopping at epoch {epoch}")
             bar.update(epoch, logs, final=epoch == num_epochs or history.stopped is not None)
@@ -397,6 +402,14 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
         cb.on_train_end(model, history)
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _diverged(logs) -> str | None:
+    """"loss became nan" (or the validation loss, or inf) when it did, else None."""
+    for key, which in (("loss", "loss"), ("val_loss", "validation loss")):
+        if not math.isfinite(logs.get(key, 0.0)):
+            return f"{which} became {logs[key]}"
+    return None
 
 
 def _logs(result: EpochResult, model, loss_fn, validation, classify) -> dict:

@@ -325,7 +325,7 @@ class LiveWidget:
         """Run ``fn`` inside the learner's scope; a failure becomes one sentence in the status
         line (and pauses the clock), never an exception inside a widget callback."""
         seen = len(overrides.messages)
-        # no scope without functions: the library keeps its fast path (overrides.overriding())
+        # no scope without functions: the library keeps its fast path (overrides.scopes)
         scope = overrides.using(**self.functions) if self.functions else contextlib.nullcontext()
         try:
             with scope:
