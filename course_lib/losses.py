@@ -36,7 +36,7 @@ def _targets_like(y_hat, y, name):
                      f"{shape_of(y)}; y must be class indices (N,) or match the predictions.")
 
 
-def _check_class_indices(y, K):
+def check_class_indices(y, K):
     """Index labels must lie in [0, K − 1]. Reading their range back from a GPU would stop it on
     every step, so the losses check host arrays only and ``fit`` checks device labels once."""
     if y.size and (int(y.min()) < 0 or int(y.max()) >= K):
@@ -45,7 +45,7 @@ def _check_class_indices(y, K):
 
 def _one_hot(y, K, dtype, xp):
     if not is_device_array(y):
-        _check_class_indices(y, K)
+        check_class_indices(y, K)
     out = xp.zeros((y.shape[0], K), dtype=dtype)
     out[xp.arange(y.shape[0]), y] = 1
     return out
@@ -113,7 +113,7 @@ def softmax_cross_entropy(logits: Array, y: Array):
     if logits.ndim == 2 and y_arr.shape == (N,) and y_arr.dtype.kind in "iu":
         # index labels: pick each row's log-probability directly, no one-hot matrix needed
         if not is_device_array(y_arr):
-            _check_class_indices(y_arr, logits.shape[1])
+            check_class_indices(y_arr, logits.shape[1])
         rows = xp.arange(N)
         loss = -log_p[rows, y_arr].sum() / N
         grad = p

@@ -210,5 +210,10 @@ class Adam(Optimizer):
         super().__init__(params, lr, beta1=beta1, beta2=beta2, eps=eps)
 
 
+# The optimizers by the names the notebooks and widgets show, simplest first.
+OPTIMIZERS = {"SGD": SGD, "momentum": Momentum, "AdaGrad": AdaGrad, "RMSProp": RMSProp,
+              "Adam": Adam}
+
+
 # Every function a learner may put in place of ours with course_lib.using(name=...).
 overrides.register(sgd_update, momentum_update, adagrad_update, rmsprop_update, adam_update, linear_decay)

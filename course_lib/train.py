@@ -18,13 +18,11 @@ from typing import NamedTuple
 
 import numpy
 
-from . import _fast, backend, layers, losses, optim, overrides
+from . import _fast, backend, layers, losses, overrides
 from ._validate import positive_int, require_finite, shape_of, values_checked_by_caller
 from .backend import get_array_module
 
 # The optimizer classes by the names the notebooks and widgets show.
-OPTIMIZERS = {"SGD": optim.SGD, "momentum": optim.Momentum, "AdaGrad": optim.AdaGrad,
-              "RMSProp": optim.RMSProp, "Adam": optim.Adam}
 
 
 class Stop(enum.Enum):
@@ -270,9 +268,9 @@ def _labels_checked_once(loss_fn, *label_arrays):
     indices = [a for a in label_arrays if a.ndim == 1 and a.dtype.kind in "iu" and a.size]
 
     def loss(y_hat, y):
-        K = y_hat.shape[1] if pending and y_hat.ndim == 2 else 1
-        if K >= 2 and any(int(a.min()) < 0 or int(a.max()) >= K for a in indices):
-            raise ValueError(f"Class indices must lie in [0, {K - 1}] for {K} classes.")
+        if pending and y_hat.ndim == 2 and y_hat.shape[1] >= 2:
+            for labels in indices:
+                losses.check_class_indices(labels, y_hat.shape[1])
         pending.clear()
         return loss_fn(y_hat, y)
 

@@ -131,10 +131,6 @@ def step_lengths(rule, grad, steps: int = 100, lr=0.1, **hyper) -> np.ndarray:
 
 # --- the same network, trained with each optimizer -------------------------------------------
 
-OPTIMIZERS = {"SGD": optim.SGD, "momentum": optim.Momentum, "AdaGrad": optim.AdaGrad,
-              "RMSProp": optim.RMSProp, "Adam": optim.Adam}
-
-
 def compare_optimizers(sizes, train_data, val_data, lr: dict, num_epochs: int = 10,
                        batch_size: int = 64, activation: str = "tanh", seed: int = 0) -> dict:
     """Train ``layers.mlp(sizes, activation)`` once per optimizer named in ``lr`` (learning rates
@@ -146,7 +142,7 @@ def compare_optimizers(sizes, train_data, val_data, lr: dict, num_epochs: int = 
     histories = {}
     for name, rate in lr.items():
         model = layers.mlp(sizes, activation, rng=seed)
-        optimizer = OPTIMIZERS[name](model.parameters(), lr=rate)
+        optimizer = optim.OPTIMIZERS[name](model.parameters(), lr=rate)
         histories[name] = train.fit(model, "softmax_cross_entropy", optimizer, X, y,
                                     num_epochs=num_epochs, batch_size=batch_size,
                                     validation=val_data, progress=False, seed=seed)

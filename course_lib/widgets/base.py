@@ -26,7 +26,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import layers, overrides, regularization, train
+from .. import layers, optim, overrides, regularization, train
 
 
 def headless() -> bool:
@@ -444,7 +444,7 @@ def set_dropout(model, rate: float):
 
 
 class Trainer:
-    """A model, its optimizer (by name, ``train.OPTIMIZERS``) and the generator that orders the
+    """A model, its optimizer (by name, ``optim.OPTIMIZERS``) and the generator that orders the
     mini-batches: ``epoch(X, y)`` is one ``train.run_epoch`` of binary cross-entropy, with L2 of
     strength ``l2`` through ``regularization.L2`` (the ``l2_penalty`` in scope)."""
 
@@ -454,9 +454,9 @@ class Trainer:
         self.set_optimizer(optimizer, lr)
 
     def set_optimizer(self, name, lr):
-        if name not in train.OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(train.OPTIMIZERS)}, got {name!r}.")
-        self.optimizer = train.OPTIMIZERS[name](self.model.parameters(), lr=lr)
+        if name not in optim.OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(optim.OPTIMIZERS)}, got {name!r}.")
+        self.optimizer = optim.OPTIMIZERS[name](self.model.parameters(), lr=lr)
 
     @property
     def lr(self):

@@ -13,7 +13,7 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from .. import datasets, layers, train
+from .. import datasets, layers, optim, train
 from ..backend import to_device, to_numpy
 from . import base
 from .base import LiveWidget, epoch_limit, log_limits, log_slider, slider_style, thin
@@ -58,7 +58,7 @@ class BatchNormView(LiveWidget):
                                      description="activation", **s("200px", "70px"))
         c["depth"] = W.IntSlider(value=depth, min=2, max=8, description="hidden layers",
                                  **s("260px", "95px"))
-        c["optimizer"] = W.Dropdown(options=list(train.OPTIMIZERS), value=optimizer,
+        c["optimizer"] = W.Dropdown(options=list(optim.OPTIMIZERS), value=optimizer,
                                     description="optimizer", **s("200px", "70px"))
         self.units = units
         self._figsize = figsize

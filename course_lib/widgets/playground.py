@@ -13,7 +13,7 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from .. import datasets, layers, plotting, regularization, train
+from .. import datasets, layers, optim, plotting, regularization, train
 from ..backend import to_device, to_numpy
 from . import base
 from .base import LiveWidget, epoch_limit, log_limits, log_slider, sentence, slider_style, thin
@@ -79,8 +79,8 @@ class Playground(LiveWidget):
             raise ValueError(f"dataset must be one of {', '.join(choices)}, got {dataset!r}.")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}.")
-        if optimizer not in train.OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(train.OPTIMIZERS)}, "
+        if optimizer not in optim.OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(optim.OPTIMIZERS)}, "
                              f"got {optimizer!r}.")
         self.user_model = model
         self._user_snapshot = None
@@ -114,7 +114,7 @@ class Playground(LiveWidget):
                                      description="activation", **s("200px", "70px"))
         c["batchnorm"] = W.Checkbox(value=batchnorm, description="batch norm", indent=False,
                                     layout=W.Layout(width="110px"))
-        c["optimizer"] = W.Dropdown(options=list(train.OPTIMIZERS), value=optimizer,
+        c["optimizer"] = W.Dropdown(options=list(optim.OPTIMIZERS), value=optimizer,
                                     description="optimizer", **s("200px", "70px"))
         c["lr"] = log_slider(lr, 1e-4, 10, "learning rate")
         c["batch_size"] = W.IntSlider(value=batch_size, min=1, max=64, description="batch",
