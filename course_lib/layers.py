@@ -26,7 +26,9 @@ def _f(name, *arrays):
             return fn
     else:
         fn = getattr(functional, name)
-    return (arrays and _fast.twin(name, *arrays)) or fn
+    if not arrays or (type(arrays[0]) is numpy.ndarray and name not in _fast.ON_THE_HOST):
+        return fn  # the common case, decided without a call: this runs for every layer and step
+    return _fast.twin(name, *arrays) or fn
 
 
 def as_generator(rng):

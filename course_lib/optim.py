@@ -12,6 +12,8 @@ the update, so its first step uses t = 1.
 
 from __future__ import annotations
 
+import numpy
+
 from . import _fast, overrides
 from ._validate import fraction, positive, positive_int, require_same_shape
 from .backend import Array, get_array_module
@@ -126,8 +128,6 @@ class Optimizer:
         self.state = [{} for _ in self.params]
         self._owned = [None] * len(self.params)  # the arrays step() may write into
         # Validate the hyper-parameters once, on a one-element dummy, before any training.
-        import numpy
-
         dummy = numpy.zeros(1)
         overrides.reference(self.rule_name)(dummy, dummy, {}, lr, **hyper)
 
@@ -147,13 +147,16 @@ class Optimizer:
         if self.lr != self._lr_checked:  # a schedule (or the learner) changed it
             self._lr_checked = positive("The learning rate", self.lr)
         lr, hyper, owned, twin = self.lr, self.hyper, self._owned, _fast.twin
+        first = self.params[0]
+        # on the host one look-up serves every parameter; on the GPU each one's dtype decides
+        host_update = twin(name, first.data, first.grad) if type(first.data) is numpy.ndarray else None
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
             if p.data is not owned[i] or p.data.shape != p.grad.shape:
                 self._take(i, p)
             # ours: its in-place twin (one fused kernel on the GPU) updates p.data and the state
-            update = twin(name, p.data, p.grad)
+            update = host_update or twin(name, p.data, p.grad)
             if update is None:  # arrays no twin was written for: the pure rule
                 p.data, self.state[i] = overrides.reference(name)(p.data, p.grad, self.state[i],
                                                                   lr, **hyper)

@@ -299,7 +299,7 @@ def batches(N: int, batch_size: int, rng, xp=numpy, min_last: int = 1):
     return [order[a:b] for a, b in zip(starts, starts[1:] + [N], strict=True)]
 
 
-def _training_backward(model):
+def training_backward(model):
     """``model.backward`` for a training step: the input is data, whose gradient nobody needs,
     so course_lib's Sequential and Linear are told to skip it (one matrix product fewer)."""
     if isinstance(model, (layers.Sequential, layers.Linear)):
@@ -308,17 +308,19 @@ def _training_backward(model):
 
 
 def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteration: int = 0,
-              lr_schedule=None, classify: bool = False, forward=None) -> EpochResult:
+              lr_schedule=None, classify: bool = False, forward=None,
+              backward=None) -> EpochResult:
     """One pass over (X, y) in shuffled mini-batches: forward, loss, backward, step.
 
     loss_fn: ``(y_hat, y) -> (loss, grad)``. rng: the NumPy Generator that orders the batches.
     iteration: steps taken before this epoch (``lr_schedule(iteration)`` sets the learning rate
-    of each step). forward: called instead of ``model.forward`` (a widget recording
-    activations). A model holding batch norm never gets a last batch of one: it joins the batch
-    before. The summed loss stays on the device until the epoch ends. Non-finite predictions
-    that the loss refuses end the epoch with a nan loss."""
+    of each step). forward, backward: called instead of ``model.forward`` (a widget recording
+    activations) and of ``training_backward(model)`` (``fit`` makes it once, not per epoch).
+    A model holding batch norm never gets a last batch of one: it joins the batch before. The
+    summed loss stays on the device until the epoch ends. Non-finite predictions that the loss
+    refuses end the epoch with a nan loss."""
     xp = get_array_module(X)
-    forward, backward = forward or model.forward, _training_backward(model)
+    forward, backward = forward or model.forward, backward or training_backward(model)
     total, correct, N = 0.0, 0, X.shape[0]
     min_last = 2 if batch_size < N and _has_batchnorm(model) else 1
     if not getattr(model, "training", False):
@@ -376,6 +378,7 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     if backend.is_device_array(X):
         step_loss = _labels_checked_once(step_loss, y, *validation[1:])
     rng, history, bar = numpy.random.default_rng(seed), History(), _Progress(num_epochs, progress)
+    backward = training_backward(model)
     for cb in callbacks:
         cb.on_train_begin(model)
     started, iteration, epoch = time.perf_counter(), 0, 0
@@ -383,15 +386,15 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     with numpy.errstate(over="ignore", invalid="ignore"):
         while history.stopped is None and epoch < num_epochs:
             epoch += 1
-            result = run_epoch(model, step_loss, optimizer, X, y, batch_size, rng,
+            result = run_epoch(model, step_loss, optimizer, X, y, batch_size, rng, backward=backward,
                                iteration=iteration, lr_schedule=lr_schedule, classify=classify)
-            iteration, logs = result.iterations, _logs(result, model, loss_fn, validation, classify)
+            iteration, logs = result.iterations, _logs(result, model, loss_fn, validation)
             history.record(epoch, logs)
             diverged = _diverged(logs)
             if diverged:
                 history.stop(epoch, Stop.DIVERGED, f"{diverged} at epoch {epoch}; the learning "
                              f"rate {optimizer.lr:g} is probably too high.")
-            elif any([cb.on_epoch_end(epoch, logs, model) for cb in callbacks]):  # tell them all
+            elif callbacks and any([cb.on_epoch_end(epoch, logs, model) for cb in callbacks]):
                 history.stop(epoch, Stop.EARLY, f"early stopping at epoch {epoch}")
             bar.update(epoch, logs, final=epoch == num_epochs or history.stopped is not None)
             if history.stopped is Stop.DIVERGED:
@@ -410,13 +413,14 @@ def _diverged(logs) -> str | None:
     return None
 
 
-def _logs(result: EpochResult, model, loss_fn, validation, classify) -> dict:
+def _logs(result: EpochResult, model, loss_fn, validation) -> dict:
     """One epoch's figures: loss (and accuracy), then the validation ones when the loss is finite."""
-    logs = {"loss": result.loss}
-    if result.accuracy is not None:
-        logs["accuracy"] = result.accuracy
+    if result.accuracy is None:
+        logs = {"loss": result.loss}
+    else:
+        logs = {"loss": result.loss, "accuracy": result.accuracy}
     if validation and math.isfinite(result.loss):
-        figures = evaluate(model, loss_fn, *validation, classify)
+        figures = evaluate(model, loss_fn, *validation, result.accuracy is not None)
         logs.update({f"val_{k}": v for k, v in figures.items()})
     return logs
 

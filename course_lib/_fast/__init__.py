@@ -26,7 +26,8 @@ def relu_forward(z):
     return numpy.maximum(z, numpy.zeros(z.shape[-1:], dtype=z.dtype)), z
 
 
-_ON_THE_HOST = {**inplace.UPDATES, "relu_forward": relu_forward}
+# the twins for NumPy arrays, by name
+ON_THE_HOST = {**inplace.UPDATES, "relu_forward": relu_forward}
 
 
 def twin(name: str, *arrays):
@@ -37,7 +38,7 @@ def twin(name: str, *arrays):
     where ``cuda.enabled`` and the dtypes suit it, else the in-place update rules."""
     first = arrays[0]
     if type(first) is numpy.ndarray:  # the common case first: one type check
-        return _ON_THE_HOST.get(name)
+        return ON_THE_HOST.get(name)
     if inplace.array_module(first) is numpy:
         return inplace.UPDATES.get(name) if isinstance(first, numpy.ndarray) else None
     return cuda.twin(name, *arrays) or inplace.UPDATES.get(name)
