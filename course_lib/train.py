@@ -14,7 +14,6 @@ import math
 import sys
 import time
 from functools import partial
-from typing import NamedTuple
 
 import numpy
 
@@ -280,12 +279,6 @@ def _labels_checked_once(loss_fn, *label_arrays):
 # --- one epoch ------------------------------------------------------------------------------
 
 
-class EpochResult(NamedTuple):
-    loss: float  # mean over the epoch's examples; nan once the predictions stopped being finite
-    accuracy: float | None  # fraction correct, for classification
-    iterations: int  # the iteration counter after the epoch (steps taken since training began)
-
-
 def batches(N: int, batch_size: int, rng, xp=numpy, min_last: int = 1):
     """One epoch's mini-batches: index arrays into N examples, in a fresh order drawn from ``rng``
     (a NumPy Generator) and moved to ``xp``'s device once; ``[None]`` for one full batch. A last
@@ -309,8 +302,11 @@ def training_backward(model):
 
 def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteration: int = 0,
               lr_schedule=None, classify: bool = False, forward=None,
-              backward=None) -> EpochResult:
-    """One pass over (X, y) in shuffled mini-batches: forward, loss, backward, step.
+              backward=None) -> tuple[float, float | None, int]:
+    """One pass over (X, y) in shuffled mini-batches: forward, loss, backward, step. Returns
+    ``(loss, accuracy, iterations)``: the mean loss over the epoch's examples (nan once the
+    predictions stopped being finite), the fraction correct for classification (else None), and
+    the iteration counter after the epoch (steps taken since training began).
 
     loss_fn: ``(y_hat, y) -> (loss, grad)``. rng: the NumPy Generator that orders the batches.
     iteration: steps taken before this epoch (``lr_schedule(iteration)`` sets the learning rate
@@ -318,34 +314,34 @@ def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteratio
     activations) and of ``training_backward(model)`` (``fit`` makes it once, not per epoch).
     A model holding batch norm never gets a last batch of one: it joins the batch before. The
     summed loss stays on the device until the epoch ends. Non-finite predictions that the loss
-    refuses end the epoch with a nan loss."""
-    xp = get_array_module(X)
+    refuses end the epoch with a nan loss. (``fit`` checks the data once and pauses the layers'
+    per-batch value checks around all its epochs: ``_validate.values_checked_by_caller``.)"""
+    xp = numpy if type(X) is numpy.ndarray else get_array_module(X)
     forward, backward = forward or model.forward, backward or training_backward(model)
     total, correct, N = 0.0, 0, X.shape[0]
     min_last = 2 if batch_size < N and _has_batchnorm(model) else 1
     if not getattr(model, "training", False):
         model.train()
-    with values_checked_by_caller():  # the caller checked the data and checks the epoch's loss
-        for idx in batches(N, batch_size, rng, xp, min_last):
-            Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
-            if lr_schedule is not None:
-                optimizer.lr = lr_schedule(iteration)
-            optimizer.zero_grad()
-            y_hat = forward(Xb)
-            try:
-                value, grad = loss_fn(y_hat, yb)
-            except ValueError:
-                if xp.isfinite(y_hat).all():
-                    raise
-                total = math.nan
-                break
-            backward(grad)
-            optimizer.step()
-            total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
-            if classify:
-                correct = correct + _correct(y_hat, yb)
-            iteration += 1
-    return EpochResult(float(total) / N, float(correct) / N if classify else None, iteration)
+    for idx in batches(N, batch_size, rng, xp, min_last):
+        Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+        if lr_schedule is not None:
+            optimizer.lr = lr_schedule(iteration)
+        optimizer.zero_grad()
+        y_hat = forward(Xb)
+        try:
+            value, grad = loss_fn(y_hat, yb)
+        except ValueError:
+            if xp.isfinite(y_hat).all():
+                raise
+            total = math.nan
+            break
+        backward(grad)
+        optimizer.step()
+        total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
+        if classify:
+            correct = correct + _correct(y_hat, yb)
+        iteration += 1
+    return float(total) / N, (float(correct) / N if classify else None), iteration
 
 
 def _has_batchnorm(model) -> bool:
@@ -381,14 +377,16 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     backward = training_backward(model)
     for cb in callbacks:
         cb.on_train_begin(model)
-    started, iteration, epoch = time.perf_counter(), 0, 0
-    # A diverging run overflows on its way to nan: it ends with one sentence, not NumPy's warnings.
-    with numpy.errstate(over="ignore", invalid="ignore"):
-        while history.stopped is None and epoch < num_epochs:
-            epoch += 1
-            result = run_epoch(model, step_loss, optimizer, X, y, batch_size, rng, backward=backward,
-                               iteration=iteration, lr_schedule=lr_schedule, classify=classify)
-            iteration, logs = result.iterations, _logs(result, model, loss_fn, validation)
+    started, iteration = time.perf_counter(), 0
+    # The data were checked above and the loss is checked once per epoch, so the layers' per-batch
+    # checks pause; a diverging run overflows on its way to nan and ends with one sentence, not
+    # NumPy's warnings.
+    with values_checked_by_caller(), numpy.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(1, num_epochs + 1):
+            loss_value, accuracy, iteration = run_epoch(
+                model, step_loss, optimizer, X, y, batch_size, rng, backward=backward,
+                iteration=iteration, lr_schedule=lr_schedule, classify=classify)
+            logs = _logs(loss_value, accuracy, model, loss_fn, validation)
             history.record(epoch, logs)
             diverged = _diverged(logs)
             if diverged:
@@ -397,8 +395,10 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
             elif callbacks and any([cb.on_epoch_end(epoch, logs, model) for cb in callbacks]):
                 history.stop(epoch, Stop.EARLY, f"early stopping at epoch {epoch}")
             bar.update(epoch, logs, final=epoch == num_epochs or history.stopped is not None)
-            if history.stopped is Stop.DIVERGED:
-                print(f"Training stopped: {history.stop_reason}")
+            if history.stopped is not None:
+                if history.stopped is Stop.DIVERGED:
+                    print(f"Training stopped: {history.stop_reason}")
+                break
     for cb in callbacks:
         cb.on_train_end(model, history)
     history.seconds = time.perf_counter() - started
@@ -407,20 +407,17 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
 
 def _diverged(logs) -> str | None:
     """"loss became nan" (or the validation loss, or inf) when it did, else None."""
-    for key, which in (("loss", "loss"), ("val_loss", "validation loss")):
-        if not math.isfinite(logs.get(key, 0.0)):
-            return f"{which} became {logs[key]}"
-    return None
+    loss, val_loss = logs["loss"], logs.get("val_loss", 0.0)
+    if math.isfinite(loss) and math.isfinite(val_loss):
+        return None
+    return f"loss became {loss}" if not math.isfinite(loss) else f"validation loss became {val_loss}"
 
 
-def _logs(result: EpochResult, model, loss_fn, validation) -> dict:
+def _logs(loss, accuracy, model, loss_fn, validation) -> dict:
     """One epoch's figures: loss (and accuracy), then the validation ones when the loss is finite."""
-    if result.accuracy is None:
-        logs = {"loss": result.loss}
-    else:
-        logs = {"loss": result.loss, "accuracy": result.accuracy}
-    if validation and math.isfinite(result.loss):
-        figures = evaluate(model, loss_fn, *validation, result.accuracy is not None)
+    logs = {"loss": loss} if accuracy is None else {"loss": loss, "accuracy": accuracy}
+    if validation and math.isfinite(loss):
+        figures = evaluate(model, loss_fn, *validation, accuracy is not None)
         logs.update({f"val_{k}": v for k, v in figures.items()})
     return logs
 

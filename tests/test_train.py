@@ -402,8 +402,9 @@ def test_run_epoch_is_fits_epoch(xp):
     again, opt = model_and_optimizer()
     result = train.run_epoch(again, train.losses.binary_cross_entropy, opt, X, y, 3,
                              np.random.default_rng(5), classify=True)
-    assert result.iterations == 2
-    assert (result.loss, result.accuracy) == (history["loss"][0], history["accuracy"][0])
+    loss, accuracy, iterations = result
+    assert iterations == 2
+    assert (loss, accuracy) == (history["loss"][0], history["accuracy"][0])
     for a, b in zip(model.parameters(), again.parameters(), strict=True):
         np.testing.assert_array_equal(train.backend.to_numpy(a.data), train.backend.to_numpy(b.data))
 

@@ -472,7 +472,7 @@ class Trainer:
         step = regularization.L2(self.optimizer, self.model, self.l2) if self.l2 else self.optimizer
         loss_fn = train.resolve_loss("binary_cross_entropy")
         return train.run_epoch(self.model, loss_fn, step, X, y, self.batch_size, self.rng,
-                               forward=forward).loss
+                               forward=forward)[0]
 
 
 def timed_chunk(work, budget: float, max_units: int):
