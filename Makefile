@@ -18,11 +18,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# JupyterLab on notebooks/ for whoever runs it (root too), on PORT or the next free port; more
+# jupyter options in ARGS (tools/lab.py). The address to open is the last line it prints.
+PORT ?= 8888
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	@PORT=$(PORT) $(PY) tools/lab.py $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check course_lib tests benchmarks
+	$(VENV)/bin/ruff check course_lib tests benchmarks tools
 
 # Debian's Chromium and bubblewrap first: installed as root, or a stop in the first seconds with the
 # one command to run (tools/system-packages).
