@@ -126,7 +126,7 @@ def check_same_step(cl_step, t_step, X, y, Xt, yt):
 
 
 def bench_xor(rounds=5):
-    """Notebook 05's XOR run (seed 003's network: 2-3-1 sigmoid, xavier init, half squared error,
+    """Notebook 05's XOR run (seed 003's network: 2-3-1 sigmoid, LeCun init N(0, 1/fan_in), half squared error,
     full batch), through ``course_lib.train.fit``, interleaved with the same maths in bare NumPy
     (no layers, no checks): the gap between the two is course_lib's own overhead."""
     from course_lib import datasets, layers, optim, train
@@ -142,14 +142,14 @@ def bench_xor(rounds=5):
         accuracy = []
 
         def course_lib_run(make_opt=make_opt, accuracy=accuracy):
-            net = layers.mlp([2, 3, 1], "sigmoid", init="xavier", rng=1,
+            net = layers.mlp([2, 3, 1], "sigmoid", init="lecun", rng=1,
                              output_activation="sigmoid")
             train.fit(net, "half_squared_error", make_opt(net.parameters()), X, y,
                       num_epochs=XOR_EPOCHS, batch_size=None, progress=False)
             accuracy.append(train.accuracy(net, X, y))
 
         def bare_run(bare_update=bare_update):
-            net = layers.mlp([2, 3, 1], "sigmoid", init="xavier", rng=1,
+            net = layers.mlp([2, 3, 1], "sigmoid", init="lecun", rng=1,
                              output_activation="sigmoid")
             _bare_xor([p.data.copy() for p in net.parameters()], X, y, bare_update)
 

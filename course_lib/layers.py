@@ -98,18 +98,19 @@ class Module:
 
 
 INITS = {
-    # name: standard deviation as a function of fan-in (CONVENTIONS.md)
-    "plain": lambda fan_in: 0.01,
-    "xavier": lambda fan_in: (1.0 / fan_in) ** 0.5,
-    "he": lambda fan_in: (2.0 / fan_in) ** 0.5,
+    # name: standard deviation from fan-in and fan-out (CONVENTIONS.md)
+    "plain": lambda fan_in, fan_out: 0.01,
+    "lecun": lambda fan_in, fan_out: (1.0 / fan_in) ** 0.5,  # LeCun et al. 1998
+    "xavier": lambda fan_in, fan_out: (2.0 / (fan_in + fan_out)) ** 0.5,  # Glorot & Bengio 2010
+    "he": lambda fan_in, fan_out: (2.0 / fan_in) ** 0.5,  # He et al. 2015
 }
 
 
 class Linear(Module):
     """``Z = X @ W + b``.   X: (N, in_features) -> (N, out_features).
 
-    ``init``: ``"plain"`` N(0, 0.01²), ``"xavier"`` N(0, 1/fan_in), ``"he"`` N(0, 2/fan_in);
-    biases start at 0. ``rng``: a seed (default 0) or a NumPy Generator."""
+    ``init``: ``"plain"`` N(0, 0.01²), ``"lecun"`` N(0, 1/fan_in), ``"xavier"`` (Glorot)
+    N(0, 2/(fan_in + fan_out)), ``"he"`` N(0, 2/fan_in); biases start at 0. ``rng``: a seed (default 0) or a NumPy Generator."""
 
     def __init__(self, in_features: int, out_features: int, init: str = "he", rng=0,
                  dtype=numpy.float64):
@@ -118,7 +119,7 @@ class Linear(Module):
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}.")
         self.init = init
-        std = INITS[init](in_features)
+        std = INITS[init](in_features, out_features)
         W = as_generator(rng).normal(0.0, std, size=(in_features, out_features)).astype(dtype)
         self.W = Parameter(backend.to_device(W), "W")
         self.b = Parameter(backend.xp().zeros(out_features, dtype=dtype), "b")

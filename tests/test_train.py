@@ -77,7 +77,7 @@ def test_seed_003_after_5000_epochs(xp):
 def test_xor_reaches_100_percent(xp):
     X, y = datasets.xor()
     X, y = xp.asarray(X), xp.asarray(y)
-    model = layers.mlp([2, 3, 1], "tanh", init="xavier", rng=0, output_activation="sigmoid")
+    model = layers.mlp([2, 3, 1], "tanh", init="lecun", rng=0, output_activation="sigmoid")
     history = train.fit(model, "binary_cross_entropy", optim.Adam(model.parameters(), lr=0.05),
                         X, y, num_epochs=1000, batch_size=None, progress=False)
     assert train.accuracy(model, X, y) == 1.0, f"XOR accuracy after training: {history}"

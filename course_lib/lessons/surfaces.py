@@ -192,9 +192,9 @@ def cost_and_gradient(theta, model, X, y, params=None):
 
 def test_score_network(rng=0):
     """Seed 001's network for the test scores: 2 inputs, 3 sigmoid hidden units, 1 sigmoid
-    output, xavier initial weights (``xor.sigmoid_network``, the same 2-3-1 layout as seed 003's).
+    output, LeCun initial weights, N(0, 1/fan_in) (``xor.sigmoid_network``, the same 2-3-1 layout as seed 003's).
     Seed 001 has no biases: train only ``weights_of(net)``."""
-    return xor.sigmoid_network(2, 3, init="xavier", rng=rng)
+    return xor.sigmoid_network(2, 3, init="lecun", rng=rng)
 
 
 test_score_network.__test__ = False  # the name starts with "test": keep pytest from collecting it

@@ -58,7 +58,7 @@ def seed003_network():
     return net
 
 
-def sigmoid_network(in_features: int = 2, hidden: int = 3, init: str = "xavier", rng=0):
+def sigmoid_network(in_features: int = 2, hidden: int = 3, init: str = "lecun", rng=0):
     """``Linear(in, hidden) → Sigmoid → Linear(hidden, 1) → Sigmoid`` (a "2-layer" network)."""
     rng = layers.as_generator(rng)
     return layers.Sequential(

@@ -426,10 +426,10 @@ def slider_style(width="220px", description_width="90px"):
 
 
 def network(sizes, activation="tanh", batchnorm=False, dropout=0.0, seed=0):
-    """``layers.mlp`` with a sigmoid output (one probability per point): Xavier initialisation for
+    """``layers.mlp`` with a sigmoid output (one probability per point): LeCun initialisation, N(0, 1/fan_in), for
     sigmoid/tanh, He for the ReLU family. Its dropout layers are always there so the rate can
     change while it trains: built with a placeholder rate, then set (rate 0 is the identity)."""
-    init = "xavier" if activation in ("sigmoid", "tanh") else "he"
+    init = "lecun" if activation in ("sigmoid", "tanh") else "he"
     model = layers.mlp(sizes, activation, init=init, rng=seed, batchnorm=batchnorm, dropout=0.5,
                        output_activation="sigmoid")
     set_dropout(model, dropout)
