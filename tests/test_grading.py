@@ -484,3 +484,30 @@ def test_a_hang_past_every_timeout_is_stopped_and_regrading_keeps_manual_grades(
     assert len(list((course / "originals" / "00_fixture" / "b_correct").iterdir())) == 1
     html = next((course / "feedback" / "b_correct").rglob("*.html")).read_text()
     assert "Score: 6.0 / 6.0" in html or "6.0 / 6.0" in html
+
+
+class _FlakyKernelAPI:
+    """nbgrader's API as the worker sees it, whose kernels fail to start ``failures`` times."""
+
+    def __init__(self, failures, error="RuntimeError: Kernel didn't respond in 60 seconds"):
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def autograde(self, assignment, student, force, create):
+        self.calls += 1
+        if self.calls <= self.failures:
+            return {"success": False, "log": "[AutogradeApp | ERROR] ...", "error": self.error}
+        return {"success": True, "log": "graded", "error": ""}
+
+
+def test_a_kernel_that_did_not_start_is_graded_once_more():
+    """A kernel that never came up (no learner code ran) is the machine's fault: the worker tries
+    that learner once more; a second failure, or any other failure, is reported as it is."""
+    from course_lib.grading.worker import autograde
+
+    once = _FlakyKernelAPI(failures=1)
+    assert autograde(once, "a", "s")["success"] and once.calls == 2
+    twice = _FlakyKernelAPI(failures=2)
+    assert not autograde(twice, "a", "s")["success"] and twice.calls == 2
+    other = _FlakyKernelAPI(failures=1, error="CellTimeoutError: a cell timed out")
+    assert not autograde(other, "a", "s")["success"] and other.calls == 1
+

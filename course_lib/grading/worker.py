@@ -41,13 +41,27 @@ def worker_main(argv: list[str]) -> int:
         if not student:
             continue
         started = time.monotonic()
-        graded = api.autograde(assignment, student, force=True, create=True)
+        graded = autograde(api, assignment, student)
         result = {"event": "done", "student": student, "autograde": _brief(graded)}
         if graded.get("success") and write_feedback:
             result["feedback"] = _brief(api.generate_feedback(assignment, student, force=True))
         result["seconds"] = round(time.monotonic() - started, 2)
         protocol.write(json.dumps(result) + "\n")
     return 0
+
+
+# What nbclient says when a kernel never came up: before any cell of the learner has run, so it
+# is the machine's doing (two kernels started at once can draw the same free port), not theirs.
+KERNEL_DID_NOT_START = ("Kernel didn't respond in", "Kernel died before replying to kernel_info")
+
+
+def autograde(api, assignment: str, student: str) -> dict:
+    """nbgrader's autograde of one learner, run once more when the kernel did not start."""
+    graded = api.autograde(assignment, student, force=True, create=True)
+    text = f"{graded.get('log', '')}\n{graded.get('error', '')}"
+    if not graded.get("success") and any(sign in text for sign in KERNEL_DID_NOT_START):
+        graded = api.autograde(assignment, student, force=True, create=True)
+    return graded
 
 
 def _limit_memory(megabytes: int) -> None:
