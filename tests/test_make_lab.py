@@ -192,6 +192,11 @@ def _run_make_lab(prefix, repo, env, port, kind, chromium, sync_playwright, base
     finally:
         _stop(make)
     left = _processes_of(make.pid, repo)
+    for _ in range(100):  # a kernel told to shut down may take a moment to exit after the server
+        if not left:
+            break
+        time.sleep(0.1)
+        left = _processes_of(make.pid, repo)
     assert not left, "make lab left processes behind:\n" + "\n".join(left)
     assert make.returncode is not None
 
