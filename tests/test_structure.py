@@ -63,6 +63,16 @@ def _package_of(name: str, path: pathlib.Path) -> str:
     return name if path.name == "__init__.py" else name.rpartition(".")[0]
 
 
+def _from_target(name: str, path: pathlib.Path, node: ast.ImportFrom) -> str:
+    """The module a ``from ... import`` names, relative imports resolved."""
+    if not node.level:
+        return node.module or ""
+    base = _package_of(name, path)
+    for _ in range(node.level - 1):
+        base = base.rpartition(".")[0]
+    return f"{base}.{node.module}" if node.module else base
+
+
 def imports(name: str, path: pathlib.Path, known: dict) -> list[tuple[str, int, list[str]]]:
     """``(imported course_lib module, line, names taken from it)`` for every import in the file."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -73,13 +83,7 @@ def imports(name: str, path: pathlib.Path, known: dict) -> list[tuple[str, int, 
                 if alias.name.startswith("course_lib"):
                     found.append((alias.name, node.lineno, []))
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = _package_of(name, path)
-                for _ in range(node.level - 1):
-                    base = base.rpartition(".")[0]
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
+            target = _from_target(name, path, node)
             if not target.startswith("course_lib"):
                 continue
             taken = []
@@ -193,13 +197,7 @@ def _bound_modules(name, path, known) -> dict[str, str]:
     bound = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = _package_of(name, path)
-                for _ in range(node.level - 1):
-                    base = base.rpartition(".")[0]
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
+            target = _from_target(name, path, node)
             for alias in node.names:
                 if f"{target}.{alias.name}" in known:
                     bound[alias.asname or alias.name] = f"{target}.{alias.name}"
