@@ -1,7 +1,10 @@
 """Collect: every learner's notebook from a folder or an LMS zip, into nbgrader's layout.
 
 Each file is kept as received under ``originals/``; a cleaned copy (``integrity.preclean``)
-goes to ``submitted/<student>/<id>/<notebook>.ipynb``, and each learner gets a report.
+goes to ``submitted/<student>/<id>/<notebook>.ipynb``, and each learner gets a report: what
+pre-cleaning repaired, code that rebinds what the checks use (``monkeypatching``) or that hands
+back course_lib's own answer (``borrowing``), and the entries of the upload that were refused or
+left out (``reports/<id>/not_collected.md`` lists them for the whole batch).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from .common import (
 from .integrity import preclean, read_submission
 from .monkeypatching import scan_monkeypatching
 from .report import Submission, write_report
-from .uploads import Upload, group_by_student, pick_file, read_source
+from .uploads import REFUSED, Upload, group_by_student, pick_file, read_source
 
 
 def collect(src: Path, assignment: str, course: Path = Path("grading"),
@@ -55,25 +58,32 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
                            "assignments of exactly one notebook.")
     name = names[0]
     release_nb = nbformat.read(release_dir / f"{name}.ipynb", as_version=4)
-    uploads = group_by_student(files)
+    dropped = getattr(files, "dropped", {})
+    uploads = group_by_student(files, dropped)
 
     submissions = []
     for upload in uploads:
         _keep_originals(course, assignment, upload)
         _forget_derived(course, upload.student, assignment)  # the new upload replaces the old
-        chosen, notes = pick_file(upload, name)
         sub = Submission(student=upload.student, assignment=assignment,
                          original_name=upload.original_name,
                          original_files=sorted(upload.files), notebook=name)
+        left_out = _left_out(upload)
+        if not upload.files:  # only a refused symlink or special file: nothing to read
+            sub.status = "invalid"
+            sub.findings = {"invalid": "; ".join(left_out["refused"]), "notes": [], **left_out}
+            submissions.append(sub)
+            continue
+        chosen, notes = pick_file(upload, name)
         raw, problem = read_submission(upload.files[chosen])
         if raw is None:
             sub.status = "invalid"
-            sub.findings = {"invalid": problem, "notes": notes}
+            sub.findings = {"invalid": problem, "notes": notes, **left_out}
         else:
             cleaned, found = preclean(raw, release_nb)
             found.monkeypatching = scan_monkeypatching(cleaned)
             found.notes = notes + found.notes
-            sub.findings = found.as_dict()
+            sub.findings = {**found.as_dict(), **left_out}
             submitted = course / "submitted" / upload.student / assignment / f"{name}.ipynb"
             submitted.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(cleaned, submitted)
@@ -81,7 +91,36 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
     _update_students(course, assignment, uploads, src)
     for sub in submissions:
         write_report(course, sub)
+    write_not_collected(course, assignment, dropped, uploads)
     return submissions
+
+
+def _left_out(upload: Upload) -> dict[str, list[str]]:
+    """The learner's entries that were not collected: ``refused`` (a symlink, a special file,
+    a crafted path: a person looks) and ``dropped`` (not a notebook, too large...), each
+    ``"<why>: <path>"``."""
+    refused = [f"{why}: {path}" for path, why in sorted(upload.dropped.items()) if why in REFUSED]
+    dropped = [f"{why}: {path}" for path, why in sorted(upload.dropped.items())
+               if why not in REFUSED]
+    return {"refused": refused, "dropped": dropped}
+
+
+def write_not_collected(course: Path, assignment: str, dropped: dict[str, str],
+                        uploads: list[Upload]) -> Path:
+    """``reports/<id>/not_collected.md``: every entry of the source that was not collected, why,
+    and whose it is when a learner's path names them (the batch's list; each learner's own
+    entries are also in their report)."""
+    owners = {path: upload.student for upload in uploads for path in upload.dropped}
+    path = course / "reports" / assignment / "not_collected.md"
+    lines = [f"# {assignment}: entries of the upload that were not collected", ""]
+    if not dropped:
+        lines.append("Every entry of the upload was a notebook and was collected.")
+    for entry, why in sorted(dropped.items()):
+        whose = f" ({owners[entry]})" if entry in owners else ""
+        lines.append(f"- `{entry!r}`{whose}: {why}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def _keep_originals(course: Path, assignment: str, upload: Upload) -> None:

@@ -38,6 +38,7 @@ class Submission:
     needs_manual_grading: bool = False
     feedback: str | None = None
     seconds: float | None = None
+    sandboxed: bool = True  # False only under --unsafe-no-sandbox
 
     @property
     def flags(self) -> list[str]:
@@ -62,6 +63,9 @@ class Submission:
         if self.timeouts:
             flags.append(f"timeout: {', '.join(self.timeouts)}")
         flags += f.get("notes", [])
+        flags += [r for r in f.get("refused", []) if r not in (f.get("invalid") or "")]
+        if f.get("dropped"):
+            flags.append("not collected: " + "; ".join(f["dropped"]))
         return flags
 
     @property
@@ -79,6 +83,9 @@ class Submission:
             reasons.append("nbgrader could not grade it")
         if any(note.startswith("more than one file") for note in f.get("notes", [])):
             reasons.append("several files were uploaded; one was chosen")
+        if f.get("refused"):
+            reasons.append("the upload holds a symlink, a special file or a crafted path, "
+                           "which was refused")
         return reasons
 
     @property

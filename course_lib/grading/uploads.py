@@ -11,12 +11,16 @@ Names understood (the learner's part becomes a lower-case, filesystem-safe id):
 
 Two different people whose names give the same id are told apart by their LMS number
 (``smithjohn_12345``). Nothing is extracted to disk here: zip members are read in memory, so a
-crafted path in a zip cannot write outside the course folder.
+crafted path in a zip cannot write outside the course folder; links in a folder are never
+followed. Whatever is left out (not a notebook, ``__MACOSX``, a symlink, ``../x.ipynb``...) is
+listed with the reason, for the learner it belongs to and for the batch.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -42,55 +46,168 @@ class Upload:
     original_name: str  # the learner as the source names them, e.g. "Student Name" or "alice.ipynb"
     files: dict[str, bytes] = field(default_factory=dict)  # original path -> content
     number: str | None = None  # the LMS's number for the learner, when there is one
+    dropped: dict[str, str] = field(default_factory=dict)  # original path -> why not collected
 
 
-def read_source(src: Path) -> dict[str, bytes]:
-    """Original path -> bytes of every notebook in a folder or a zip file."""
+class Source(dict):
+    """Original path -> bytes of every notebook collected from a source, and ``dropped``: each
+    entry that was left out, original path -> why (``REFUSED`` reasons send a learner to review)."""
+
+    def __init__(self, files=(), dropped: dict[str, str] | None = None):
+        super().__init__(files)
+        self.dropped: dict[str, str] = dict(dropped or {})
+
+
+SYMLINK = "symlink refused"
+SPECIAL = "special file refused (not a regular file)"
+UNSAFE = "unsafe path refused (it points outside the upload)"
+ABSURD = "path refused (too long or with control characters)"
+TOO_BIG = f"larger than {MAX_BYTES // 2**20} MB"
+NOT_NOTEBOOK = "not a notebook"
+NESTED_ZIP = "a zip inside the zip (not opened)"
+MACOS = "macOS metadata (__MACOSX)"
+HIDDEN = "hidden file or folder"
+REFUSED = (SYMLINK, SPECIAL, UNSAFE, ABSURD)  # what a learner may have crafted: a person looks
+QUIET = (MACOS, HIDDEN)  # left out of every upload by design: listed for the batch only
+
+
+def read_source(src: Path) -> Source:
+    """Every notebook in a folder or a zip file (original path -> bytes), and what was left out.
+
+    A folder is walked without following links: a symlink (to a file or a folder) or anything
+    that is not a regular file is never read, only reported. Zip members are read in memory; a
+    member whose name leaves the upload (``../x.ipynb``, ``/etc/x.ipynb``) is refused.
+    """
     src = Path(src)
     if not src.exists():
         raise CollectError(f"{src} does not exist: give a folder of .ipynb files or an LMS zip.")
     if src.is_dir():
-        found = {}
-        for path in sorted(src.rglob("*.ipynb")):
-            rel = path.relative_to(src).as_posix()
-            if _skipped(rel) or path.stat().st_size > MAX_BYTES:
-                continue
-            found[rel] = path.read_bytes()
+        found = _read_folder(src)
     elif zipfile.is_zipfile(src):
-        found = {}
-        with zipfile.ZipFile(src) as archive:
-            for info in archive.infolist():
-                name = info.filename
-                if info.is_dir() or not name.lower().endswith(".ipynb") or _skipped(name):
-                    continue
-                if info.file_size > MAX_BYTES:
-                    continue
-                found[name] = archive.read(info)
+        found = _read_zip(src)
     elif src.suffix.lower() == ".ipynb":
-        found = {src.name: src.read_bytes()}
+        found = Source({src.name: src.read_bytes()})
     else:
         raise CollectError(f"{src} is neither a folder, a zip file nor a notebook.")
-    if not found:
+    if not found and not any(why in (SYMLINK, SPECIAL) for why in found.dropped.values()):
         raise CollectError(f"{src} contains no .ipynb files to collect.")
     return found
 
 
-def _skipped(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+def _read_folder(src: Path) -> Source:
+    found = Source()
+    for top, folders, names in os.walk(src, followlinks=False):
+        here = Path(top)
+        for name in sorted(folders):
+            if (here / name).is_symlink():  # os.walk lists it but never enters it
+                found.dropped[(here / name).relative_to(src).as_posix()] = SYMLINK
+        folders[:] = sorted(f for f in folders if not (here / f).is_symlink())
+        for name in sorted(names):
+            path = here / name
+            rel = path.relative_to(src).as_posix()
+            reason = _skip_reason(rel)
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                reason = SYMLINK
+            elif not stat.S_ISREG(info.st_mode):
+                reason = SPECIAL
+            elif reason is None and info.st_size > MAX_BYTES:
+                reason = TOO_BIG
+            if reason is not None:
+                found.dropped[rel] = reason
+                continue
+            try:  # O_NOFOLLOW: a file swapped for a link since lstat is still not followed
+                handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:
+                found.dropped[rel] = SYMLINK
+                continue
+            with os.fdopen(handle, "rb") as stream:
+                found[rel] = stream.read(MAX_BYTES + 1)
+    return found
 
 
-def group_by_student(files: dict[str, bytes]) -> list[Upload]:
-    """One Upload per learner, ids made unique, sorted by id."""
-    prefix = _common_folder(list(files))
+def _read_zip(src: Path) -> Source:
+    found = Source()
+    with zipfile.ZipFile(src) as archive:
+        for info in archive.infolist():
+            name = info.filename
+            if info.is_dir():
+                continue
+            reason = _skip_reason(name)
+            if reason is None and stat.S_ISLNK(info.external_attr >> 16):
+                reason = SYMLINK
+            elif reason is None and info.file_size > MAX_BYTES:
+                reason = TOO_BIG
+            if reason is None:
+                try:
+                    with archive.open(info) as member:
+                        data = member.read(MAX_BYTES + 1)
+                except (zipfile.BadZipFile, RuntimeError, OSError, NotImplementedError) as exc:
+                    reason = f"unreadable zip entry ({exc})"
+                else:
+                    if len(data) > MAX_BYTES:  # the size the zip declared was a lie
+                        reason = TOO_BIG
+            if reason is not None:
+                found.dropped[name] = reason
+                continue
+            if name in found:
+                found.dropped[name] = "duplicate entry in the zip (the last copy was collected)"
+            found[name] = data
+    return found
+
+
+def _skip_reason(path: str) -> str | None:
+    """Why a path inside the source is not collected, or None for a notebook to read."""
+    if len(path) > 1024 or any(len(part) > 255 for part in path.split("/")) \
+            or any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return ABSURD
+    posix = path.replace("\\", "/")
+    parts = PurePosixPath(posix).parts
+    if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) or ".." in parts:
+        return UNSAFE
+    if "__MACOSX" in parts:
+        return MACOS
+    if any(part.startswith(".") for part in parts):
+        return HIDDEN
+    if posix.lower().endswith(".zip"):
+        return NESTED_ZIP
+    if not posix.lower().endswith(".ipynb"):
+        return NOT_NOTEBOOK
+    return None
+
+
+def group_by_student(files: dict[str, bytes], dropped: dict[str, str] | None = None) -> list[Upload]:
+    """One Upload per learner, ids made unique, sorted by id.
+
+    ``dropped`` (path -> why, as ``read_source`` gives it) goes to the learner each path names;
+    a refused symlink or special file gives its learner an Upload even when it holds no file, so
+    that they get a row and a person looks at it. Paths no learner owns stay out.
+    """
+    dropped = dict(dropped or {})
+    refused = [path for path, why in dropped.items() if why in (SYMLINK, SPECIAL)]
+    named = list(files) + refused
+    if not named:
+        return []
+    prefix = _common_folder(named)
     uploads: dict[tuple[str, str | None], Upload] = {}
-    for path, data in files.items():
+
+    def upload_for(path: str) -> Upload:
         name, number = _learner(path[len(prefix):])
-        key = (name, number)
-        if key not in uploads:
-            uploads[key] = Upload(student=slug(name) or f"student_{number or len(uploads) + 1}",
-                                  original_name=name, number=number)
-        uploads[key].files[path] = data
+        if (name, number) not in uploads:
+            uploads[name, number] = Upload(
+                student=slug(name) or f"student_{number or len(uploads) + 1}",
+                original_name=name, number=number)
+        return uploads[name, number]
+
+    for path, data in files.items():
+        upload_for(path).files[path] = data
+    for path in refused:
+        upload_for(path).dropped[path] = dropped[path]
+    for path, why in dropped.items():
+        if why not in QUIET and path not in refused and path.startswith(prefix):
+            owner = uploads.get(_learner(path[len(prefix):]))
+            if owner is not None:
+                owner.dropped[path] = why
     by_id: dict[str, list[Upload]] = {}
     for upload in uploads.values():
         by_id.setdefault(upload.student, []).append(upload)

@@ -1,0 +1,177 @@
+"""What a class can slip past the grader, and what the instructor then sees: symlinks and crafted
+names in an upload, formulas in the grade CSV, course_lib's own answer handed in as the learner's,
+code that reaches into IPython or the import system, and answers left in the published copy.
+
+Fast: in-process functions only, no nbgrader grading run. Every expected value is written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+from grading_helpers import FIXTURE_REPO
+
+from course_lib.grading.collect import collect_files
+from course_lib.grading.report import Submission
+from course_lib.grading.uploads import read_source
+
+FIXTURE_RELEASE = FIXTURE_REPO / "notebooks" / "00_fixture" / "fixture.ipynb"
+HONEST = FIXTURE_RELEASE.read_bytes()
+
+
+def _course(tmp_path: Path) -> Path:
+    """A course folder that collect_files can fill: just the fixture's release."""
+    course = tmp_path / "course"
+    (course / "release" / "00_fixture").mkdir(parents=True)
+    shutil.copy(FIXTURE_RELEASE, course / "release" / "00_fixture" / "fixture.ipynb")
+    return course
+
+
+def _collect(tmp_path: Path, src: Path) -> dict[str, Submission]:
+    subs = collect_files(read_source(src), src, "00_fixture", _course(tmp_path))
+    return {sub.student: sub for sub in subs}
+
+
+# --- 1. symlinks in a folder source -------------------------------------------------------------
+
+
+def test_a_symlinked_notebook_is_refused_and_the_honest_learner_is_collected(tmp_path):
+    secret = tmp_path / "solutions" / "x.ipynb"
+    secret.parent.mkdir()
+    secret.write_text('{"cells": [], "secret": "LINK-TARGET-7f3a"}')
+    src = tmp_path / "class"
+    (src / "alice").mkdir(parents=True)
+    (src / "alice" / "fixture.ipynb").write_bytes(HONEST)
+    (src / "mallory").mkdir()
+    os.symlink("../../solutions/x.ipynb", src / "mallory" / "notebook.ipynb")
+
+    files = read_source(src)
+    assert dict(files) == {"alice/fixture.ipynb": HONEST}, "the link is never read"
+    assert files.dropped == {"mallory/notebook.ipynb": "symlink refused"}
+
+    subs = _collect(tmp_path, src)
+    assert set(subs) == {"alice", "mallory"}
+    assert subs["alice"].status == "collected" and not subs["alice"].needs_review
+    mallory = subs["mallory"]
+    assert mallory.status == "invalid"
+    assert mallory.flags == ["invalid file (symlink refused: mallory/notebook.ipynb)"]
+    assert mallory.needs_review
+    assert "symlink" in " ".join(mallory.review_reasons)
+    course = tmp_path / "course"
+    assert not (course / "submitted" / "mallory").exists(), "nothing of the target is graded"
+    for stored in course.rglob("*"):
+        assert not stored.is_symlink()
+        if stored.is_file():
+            assert b"LINK-TARGET-7f3a" not in stored.read_bytes(), f"{stored} holds the link's target"
+
+
+def test_a_symlinked_folder_beside_a_real_notebook_sends_the_learner_to_review(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "other.ipynb").write_bytes(HONEST)
+    src = tmp_path / "class"
+    (src / "bob").mkdir(parents=True)
+    (src / "bob" / "fixture.ipynb").write_bytes(HONEST)
+    os.symlink(elsewhere, src / "bob" / "data")
+    (src / "carol").mkdir()
+    (src / "carol" / "fixture.ipynb").write_bytes(HONEST)
+
+    files = read_source(src)
+    assert sorted(files) == ["bob/fixture.ipynb", "carol/fixture.ipynb"]
+    assert files.dropped == {"bob/data": "symlink refused"}
+    subs = _collect(tmp_path, src)
+    assert subs["bob"].status == "collected", "the real notebook is still graded"
+    assert "symlink refused: bob/data" in subs["bob"].flags
+    assert subs["bob"].needs_review
+    assert subs["carol"].flags == [] and not subs["carol"].needs_review
+
+
+def test_a_fifo_is_never_opened(tmp_path):
+    src = tmp_path / "class"
+    src.mkdir()
+    (src / "alice.ipynb").write_bytes(HONEST)
+    os.mkfifo(src / "pipe.ipynb")  # reading it would wait forever
+    files = read_source(src)
+    assert sorted(files) == ["alice.ipynb"]
+    assert files.dropped == {"pipe.ipynb": "special file refused (not a regular file)"}
+
+
+# --- 2. zip entries that are left out -----------------------------------------------------------
+
+
+def test_dropped_zip_entries_are_listed_per_learner_and_for_the_batch(tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("alice/fixture.ipynb", HONEST)
+        zf.writestr("alice/notes.pdf", "pdf")
+        zf.writestr("alice/more.zip", "zip")
+        zf.writestr("alice/.ipynb_checkpoints/fixture-checkpoint.ipynb", "{}")
+        zf.writestr("__MACOSX/alice/._fixture.ipynb", "junk")
+        zf.writestr("bob/fixture.ipynb", HONEST)
+        zf.writestr("../../evil.ipynb", "{}")
+        zf.writestr("/etc/evil.ipynb", "{}")
+        zf.writestr("bob/" + "x" * 300 + ".ipynb", "{}")
+    files = read_source(archive)
+    assert sorted(files) == ["alice/fixture.ipynb", "bob/fixture.ipynb"]
+    unsafe = "unsafe path refused (it points outside the upload)"
+    assert files.dropped == {
+        "alice/notes.pdf": "not a notebook",
+        "alice/more.zip": "a zip inside the zip (not opened)",
+        "alice/.ipynb_checkpoints/fixture-checkpoint.ipynb": "hidden file or folder",
+        "__MACOSX/alice/._fixture.ipynb": "macOS metadata (__MACOSX)",
+        "../../evil.ipynb": unsafe,
+        "/etc/evil.ipynb": unsafe,
+        "bob/" + "x" * 300 + ".ipynb": "path refused (too long or with control characters)",
+    }
+
+    subs = _collect(tmp_path, archive)
+    assert set(subs) == {"alice", "bob"}
+    assert subs["alice"].findings["dropped"] == [
+        "a zip inside the zip (not opened): alice/more.zip", "not a notebook: alice/notes.pdf"]
+    assert "not collected: a zip inside the zip (not opened): alice/more.zip; "\
+        "not a notebook: alice/notes.pdf" in subs["alice"].flags
+    assert not subs["alice"].needs_review, "a PDF beside the notebook is only listed"
+    assert subs["bob"].findings["refused"] == [
+        "path refused (too long or with control characters): bob/" + "x" * 300 + ".ipynb"]
+    assert subs["bob"].needs_review
+
+    course = tmp_path / "course"
+    batch = (course / "reports" / "00_fixture" / "not_collected.md").read_text()
+    assert f"- `'../../evil.ipynb'`: {unsafe}" in batch
+    assert f"- `'/etc/evil.ipynb'`: {unsafe}" in batch
+    assert "- `'alice/notes.pdf'` (alice): not a notebook" in batch
+    assert "- `'__MACOSX/alice/._fixture.ipynb'`: macOS metadata (__MACOSX)" in batch
+    assert not (tmp_path / "evil.ipynb").exists() and not (course.parent.parent / "evil.ipynb").exists()
+    written = {p.name for p in course.rglob("*evil*")}
+    assert written == set(), f"a crafted name was written: {written}"
+
+
+def test_a_zip_that_lies_about_a_size_is_cut_at_the_limit(tmp_path, monkeypatch):
+    from course_lib.grading import uploads
+
+    monkeypatch.setattr(uploads, "MAX_BYTES", 10)
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("alice.ipynb", "{}")
+        zf.writestr("bob.ipynb", "0" * 1000)
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.getinfo("bob.ipynb").file_size == 1000
+    files = read_source(archive)
+    assert dict(files) == {"alice.ipynb": b"{}"}
+    assert list(files.dropped) == ["bob.ipynb"]
+
+
+def test_reports_keep_the_new_findings_as_json(tmp_path):
+    src = tmp_path / "class"
+    (src / "alice").mkdir(parents=True)
+    (src / "alice" / "fixture.ipynb").write_bytes(HONEST)
+    (src / "alice" / "notes.txt").write_text("hi")
+    _collect(tmp_path, src)
+    report = json.loads((tmp_path / "course" / "reports" / "00_fixture" / "alice.json").read_text())
+    assert report["findings"]["dropped"] == ["not a notebook: alice/notes.txt"]
+    assert report["findings"]["refused"] == []
+    assert report["needs_review"] is False
