@@ -7,12 +7,14 @@ Fast: in-process functions only, no nbgrader grading run. Every expected value i
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
 from grading_helpers import FIXTURE_REPO
 
 from course_lib.grading.collect import collect_files
@@ -175,3 +177,53 @@ def test_reports_keep_the_new_findings_as_json(tmp_path):
     assert report["findings"]["dropped"] == ["not a notebook: alice/notes.txt"]
     assert report["findings"]["refused"] == []
     assert report["needs_review"] is False
+
+
+# --- 3. formulas in grades.csv --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("alice", "alice"),
+    ("José = Müller", "José = Müller"),
+    ("", ""),
+])
+def test_text_cells_that_start_like_a_formula_are_quoted(tmp_path, text, written):
+    from course_lib.grading.export import write_csv
+
+    columns = ["student", "original_name", "01", "01_max", "total", "max_total", "flags"]
+    row = {"student": text, "original_name": text, "01": 7.5, "01_max": 10.0, "total": -1.0,
+           "max_total": 0.0, "flags": text}
+    path = write_csv(tmp_path / "grades.csv", columns, [row])
+    with open(path, newline="", encoding="utf-8") as handle:
+        header, line = list(csv.reader(handle))
+    assert header == columns
+    assert line == [written, written, "7.5", "10", "-1", "0", written], \
+        "text quoted, scores (even a negative one) written as plain numbers"
+
+
+def test_export_quotes_a_learner_folder_named_like_a_formula(tmp_path):
+    """The whole export: students.json and a report, an empty gradebook, one CSV row."""
+    from course_lib.grading.export import export
+
+    course = tmp_path / "course"
+    (course / "reports" / "00_fixture").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n")
+    name = '=HYPERLINK("http://x","y")'
+    (course / "students.json").write_text(json.dumps(
+        {"hyperlink_http_x_y": {"original_name": name, "assignments": {}}}))
+    (course / "reports" / "00_fixture" / "hyperlink_http_x_y.json").write_text(json.dumps(
+        {"status": "invalid", "flags": ["+ flagged"], "needs_review": True}))
+    with open(export(course), newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [{
+        "student": "hyperlink_http_x_y", "original_name": "'" + name,
+        "00_fixture": "0", "00_fixture_max": "0", "total": "0", "max_total": "0",
+        "needs_manual_grading": "no", "needs_review": "yes", "flags": "00_fixture: + flagged"}]

@@ -1,4 +1,9 @@
-"""Export: ``grades.csv``, one row per learner ever collected and a score column per assignment."""
+"""Export: ``grades.csv``, one row per learner ever collected and a score column per assignment.
+
+Learners name their own folders and files, so any text cell may start like a spreadsheet formula
+(``=HYPERLINK(...)``): such a cell is written with a single quote in front, as OWASP recommends
+against CSV injection. Scores are numbers the grader computed and are written as numbers.
+"""
 
 from __future__ import annotations
 
@@ -39,11 +44,29 @@ def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
         columns += [assignment, f"{assignment}_max"]
     columns += ["total", "max_total", "needs_manual_grading", "needs_review", "flags"]
     output = Path(output) if output else course / "grades.csv"
+    return write_csv(output, columns, rows)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as a formula
+
+
+def csv_cell(value) -> str:
+    """One CSV cell: a number as ``f"{x:g}"`` (never escaped, ``-1`` stays a number); text that a
+    spreadsheet would run as a formula gets a single quote in front: ``=1+1`` -> ``'=1+1``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def write_csv(output: Path, columns: list[str], rows: list[dict]) -> Path:
+    """Write ``rows`` (column -> number or text) under ``columns``, every cell through
+    ``csv_cell``, the header too (an assignment id cannot start with a formula character anyway)."""
     with open(output, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    return output
+        writer = csv.writer(handle)
+        writer.writerow([csv_cell(column) for column in columns])
+        writer.writerows([csv_cell(row.get(column, "")) for column in columns] for row in rows)
+    return Path(output)
 
 
 def _export_row(gb, student: str, original_name: str, assignments: dict[str, float],
@@ -66,9 +89,9 @@ def _export_row(gb, student: str, original_name: str, assignments: dict[str, flo
         if report.get("flags"):
             flags.append(f"{assignment}: {'; '.join(report['flags'])}")
         review = review or bool(report.get("needs_review"))
-        row[assignment], row[f"{assignment}_max"] = f"{score:g}", f"{max_score:g}"
+        row[assignment], row[f"{assignment}_max"] = float(score), float(max_score)
         total, max_total = total + score, max_total + max_score
-    row.update(total=f"{total:g}", max_total=f"{max_total:g}",
+    row.update(total=float(total), max_total=float(max_total),
                needs_manual_grading="yes" if manual else "no",
                needs_review="yes" if review else "no", flags=" | ".join(flags))
     return row
