@@ -1,5 +1,6 @@
 """nbgrader glue for ``course_lib.grading``: configuration, the in-process API, the gradebook,
-and the two preprocessors nbgrader_config.py names (CappedExecute, ScrubHiddenTests).
+the preprocessors nbgrader_config.py names (CappedExecute, ScrubHiddenTests), and the
+KernelManager that starts each learner's kernel in its sandbox (SandboxedKernelManager).
 
 Everything that imports nbgrader lives here, so that ``course_lib.grading`` stays importable (and
 its ``--help`` fast) without it: the steps import this module inside the functions that need it.
@@ -10,10 +11,13 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
+from jupyter_client.manager import KernelManager
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import api as nbgrader_api
@@ -23,6 +27,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 from traitlets.config import Config, PyFileConfigLoader
 
+from . import sandbox
 from .common import GradingError
 from .hidden import hidden_lines, strip_hidden_region, traceback_quotes
 
@@ -150,3 +155,53 @@ class ScrubHiddenTests(NbGraderPreprocessor):
                     output.traceback = [last, self.note]
         return nb, resources
 
+
+class SandboxedKernelManager(KernelManager):
+    """A KernelManager whose kernel runs in the sandbox of ``sandbox.py``, over Unix sockets.
+
+    nbclient builds one per notebook (``CappedExecute.kernel_manager_class``); the run folder
+    (connection file and sockets, nobody else's) is made here and removed with the kernel.
+    """
+
+    memory_mb = Integer(2048, help="heap of the kernel, in MB").tag(config=True)
+    processes = Integer(64, help="processes and threads the kernel may run").tag(config=True)
+    scratch_mb = Integer(256, help="size of the kernel's private scratch folder, MB").tag(
+        config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.run_dir = Path(tempfile.mkdtemp(prefix="course-kernel-"))
+        if sandbox.is_root():
+            os.chown(self.run_dir, sandbox.sandbox_uid(), sandbox.sandbox_uid())
+        self.transport = "ipc"
+        self.connection_file = str(self.run_dir / "kernel.json")
+        self.ip = str(self.run_dir / "kernel")
+        self._cwd_notebooks: list[Path] = []
+
+    def write_connection_file(self, **kwargs) -> None:
+        super().write_connection_file(**kwargs)
+        if sandbox.is_root():  # the kernel's own user must read it; nobody else sees the folder
+            os.chown(self.connection_file, sandbox.sandbox_uid(), sandbox.sandbox_uid())
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:  # a signal would stop at bwrap; ask the kernel itself
+            spec.interrupt_mode = "message"
+        return spec
+
+    async def _async_pre_start_kernel(self, **kw):
+        cwd = kw.get("cwd")
+        self._cwd_notebooks = sorted(Path(cwd).glob("*.ipynb")) if cwd else []
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        argv = super().format_kernel_cmd(extra_arguments)
+        return sandbox.command(argv, self.run_dir, memory_mb=self.memory_mb, processes=self.processes,
+                       scratch_mb=self.scratch_mb, env=sandbox.kernel_env(),
+                       files=self._cwd_notebooks)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self.run_dir, ignore_errors=True)

@@ -3,7 +3,7 @@
     python -m course_lib.grading release [ASSIGNMENT ...]
     python -m course_lib.grading collect SRC --assignment ID [--course DIR]
     python -m course_lib.grading grade SRC --assignment ID [--course DIR] [--timeout S] [--jobs N]
-                                       [--memory-limit GB]
+                                       [--memory-limit GB] [--unsafe-no-sandbox]
     python -m course_lib.grading feedback --assignment ID [--course DIR] [--student ID ...]
     python -m course_lib.grading export [--course DIR] [--output FILE]
     python -m course_lib.grading formgrader [--course DIR] [JUPYTER LAB OPTIONS ...]
@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
                            help=f"learners graded at once (default: {DEFAULT_JOBS})")
             p.add_argument("--memory-limit", type=float, default=2.0, metavar="GB",
                            help="heap per kernel (default: 2)")
+            p.add_argument("--unsafe-no-sandbox", action="store_true",
+                           help="run learners' code without the bubblewrap sandbox (every row "
+                           "of the report says so); only where bwrap cannot run")
 
     p = sub.add_parser("feedback", help="rewrite scrubbed feedback (after manual grading)")
     p.add_argument("--assignment", "-a", required=True)
@@ -95,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             print(summary_table(subs, scores=False))
         elif args.command == "grade":
             grade(args.src, args.assignment, args.course, repo=args.repo, timeout=args.timeout,
-                  jobs=args.jobs, memory_limit=args.memory_limit)
+                  jobs=args.jobs, memory_limit=args.memory_limit,
+                  unsafe_no_sandbox=args.unsafe_no_sandbox)
         elif args.command == "feedback":
             for path in write_feedback(args.assignment, args.course, args.student):
                 print(f"wrote {path}")

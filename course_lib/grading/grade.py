@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sandbox
 from .collect import collect_files
 from .common import (
     DEFAULT_JOBS,
@@ -42,7 +43,8 @@ class GradeRun:
 def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path = REPO,
           timeout: int | None = None, jobs: int = DEFAULT_JOBS,
           submission_limit: float | None = None, memory_limit: float = 2.0,
-          figures: bool = True, feedback: bool = True, echo=print) -> GradeRun:
+          figures: bool = True, feedback: bool = True, unsafe_no_sandbox: bool = False,
+          echo=print) -> GradeRun:
     """Collect, pre-clean, autograde, write feedback, reports and the CSV, for a whole class.
 
     ``timeout`` is the per-cell limit (nbgrader_config.py's by default); ``submission_limit``
@@ -52,6 +54,11 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     ``figures=False``
     skips drawing plots and ``feedback=False`` skips the feedback files: grades are the same,
     in less time (the course's own tests use both).
+
+    Each learner's kernel runs in a bubblewrap sandbox (``sandbox.py``). Where none can run,
+    grading refuses to start unless ``unsafe_no_sandbox``, which every report row then records.
+    course_lib and the environment are fingerprinted before and after the batch: a change
+    stops it with GradingError (nothing a learner could have caused is written as a grade).
     """
     import nbformat
 
@@ -59,6 +66,10 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
 
     require_assignment(Path(repo), assignment)
     files = read_source(Path(src))
+    if not unsafe_no_sandbox and (why := sandbox.problem()):
+        raise GradingError(f"learners' code must run in a sandbox and {why}; to grade without "
+                           "one (every row will say so), pass --unsafe-no-sandbox.")
+    before = sandbox.fingerprint()
     course = init_course_folder(course, assignment, repo)
     config = nbg.load_config(course / "nbgrader_config.py")
     timeout = int(timeout or config.ExecutePreprocessor.get("timeout", 60))
@@ -67,6 +78,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     with WorkerPool(course, assignment, timeout=timeout, jobs=jobs, figures=figures,
                     feedback=feedback, limit=submission_limit or 10 * timeout,
                     memory_mb=int(memory_limit * 1024), env=worker_env(),
+                    sandbox=not unsafe_no_sandbox,
                     log_path=course / "reports" / assignment / "worker.log") as pool:
         nbg.generate_assignment(nbg.make_api(config), assignment)
         submissions = collect_files(files, Path(src), assignment, course)
@@ -79,10 +91,17 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
             echo(f"  {student}: {'graded' if ok else 'FAILED'} ({result.get('seconds', '-')} s)")
 
         results = pool.run(to_grade, on_result=progress)
+    changed = sandbox.changes(before, sandbox.fingerprint())
+    if changed:
+        raise GradingError(
+            f"course_lib or the Python environment changed while grading ({len(changed)} files, "
+            f"first: {changed[0]}); no grades were written: restore them (git status, "
+            "reinstall the environment) and grade again.")
 
     source = course / "source" / assignment / f"{submissions[0].notebook}.ipynb"
     secret = hidden_code_lines(nbformat.read(source, as_version=4))
     for sub in submissions:
+        sub.sandboxed = not unsafe_no_sandbox
         if sub.student in results:
             try:
                 _record_result(course, sub, results[sub.student], secret)
@@ -124,6 +143,7 @@ def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]
     if written and not written["success"]:
         problem = _last_error_line(written.get("log", "") + written.get("error", ""))
         sub.findings.setdefault("notes", []).append(f"feedback not written ({problem})")
+    _only_feedback_pages(course / "feedback" / folder)
     html_file = course / "feedback" / folder / f"{sub.notebook}.html"
     if html_file.exists():
         leaked = feedback_leaks(html_file, secret)
@@ -133,6 +153,15 @@ def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]
                 f"feedback withheld: it quoted hidden tests ({leaked[0]!r})")
         else:
             sub.feedback = str(html_file.relative_to(course))
+
+
+def _only_feedback_pages(folder: Path) -> None:
+    """Feedback is the HTML pages and nothing else: nbgrader copies every other file of the
+    learner's folder along, and none of them is for the learner to get back."""
+    if folder.is_dir():
+        for path in folder.rglob("*"):
+            if path.is_symlink() or (path.is_file() and path.suffix != ".html"):
+                path.unlink()
 
 
 def _last_error_line(text: str) -> str:

@@ -6,8 +6,11 @@ answers one JSON line. nbgrader already turns a crashed kernel, a timeout or a b
 into a failed result for that learner; what it cannot catch (a runaway kernel flooding memory, a
 hang past every timeout) is the pool's job (``pool.py``): it kills the worker and its kernels.
 
+With SANDBOX = 1 every kernel runs in a bubblewrap sandbox (``sandbox.py``): the worker itself
+is trusted (it alone writes the gradebook and feedback), the learner's code is not.
+
 Run as ``python -m course_lib.grading.worker COURSE ASSIGNMENT TIMEOUT FIGURES FEEDBACK
-MEMORY_MB`` (the pool does; FIGURES and FEEDBACK are 0 or 1).
+MEMORY_MB SANDBOX`` (the pool does; FIGURES, FEEDBACK and SANDBOX are 0 or 1).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .common import WORKER_READY, skip_slow_optional_imports
 def worker_main(argv: list[str]) -> int:
     course, assignment, timeout = Path(argv[0]), argv[1], int(argv[2])
     figures, write_feedback, memory_mb = argv[3] == "1", argv[4] == "1", int(argv[5])
+    sandboxed = argv[6] == "1"
     _limit_memory(memory_mb)
     # The protocol owns the real stdout; everything else (kernels started later included)
     # writes to stderr, so nothing a learner prints can be mistaken for a result.
@@ -34,6 +38,9 @@ def worker_main(argv: list[str]) -> int:
 
     config = nbg.load_config(course / "nbgrader_config.py", **{
         "ExecutePreprocessor.timeout": timeout})
+    if sandboxed:
+        config.CappedExecute.kernel_manager_class = nbg.SandboxedKernelManager
+        config.SandboxedKernelManager.memory_mb = memory_mb
     api = nbg.make_api(config, figures=figures)
     protocol.write(json.dumps({"event": WORKER_READY}) + "\n")
     for line in sys.stdin:
