@@ -32,6 +32,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+COURSE_LIB = Path(__file__).resolve().parents[1]  # the package the notebooks import
 HOME = "/home/learner"  # a link to SCRATCH, the kernel's working folder
 SCRATCH = "/tmp/learner"
 # The command the sandbox starts first: limits, then the unprivileged user, then the kernel. It is
@@ -75,9 +76,7 @@ def sandbox_uid() -> int:
 def readable_roots() -> list[Path]:
     """The folders a kernel may read besides /usr: the Python installation, the environment and
     course_lib's own folder (for an editable install, only that folder of the repository)."""
-    import course_lib
-
-    roots = [Path(sys.base_prefix), Path(sys.prefix), Path(course_lib.__file__).parent]
+    roots = [Path(sys.base_prefix), Path(sys.prefix), COURSE_LIB]
     kept: list[Path] = []
     for root in sorted({r.resolve() for r in roots}, key=lambda p: len(p.parts)):
         if not any(root == k or k in root.parents for k in kept) and not _under_usr(root):
@@ -175,9 +174,7 @@ def fingerprint(roots: list[Path] | None = None) -> dict[str, str]:
 
     ``grade`` takes one before and one after a batch; any difference stops it loudly.
     """
-    import course_lib
-
-    roots = roots or [Path(course_lib.__file__).parent, Path(sys.prefix)]
+    roots = roots or [COURSE_LIB, Path(sys.prefix)]
     found: dict[str, str] = {}
     for root in roots:
         for folder, dirs, names in os.walk(root):
