@@ -7,6 +7,7 @@ Fast: in-process functions only, no nbgrader grading run. Every expected value i
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -14,9 +15,11 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from grading_helpers import FIXTURE_REPO
 
+from course_lib.grading.borrowing import graded_names, scan_borrowing
 from course_lib.grading.collect import collect_files
 from course_lib.grading.report import Submission
 from course_lib.grading.uploads import read_source
@@ -227,3 +230,140 @@ def test_export_quotes_a_learner_folder_named_like_a_formula(tmp_path):
         "student": "hyperlink_http_x_y", "original_name": "'" + name,
         "00_fixture": "0", "00_fixture_max": "0", "total": "0", "max_total": "0",
         "needs_manual_grading": "no", "needs_review": "yes", "flags": "00_fixture: + flagged"}]
+
+
+# --- 4. course_lib's own answer handed in ---------------------------------------------------------
+
+
+REPO = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = sorted(p.parent.name for p in (REPO / "solutions").glob("*/*.ipynb"))
+
+
+def _release(assignment: str):
+    return nbformat.read(next((REPO / "notebooks" / assignment).glob("*.ipynb")), as_version=4)
+
+
+def _solution(assignment: str):
+    return nbformat.read(next((REPO / "solutions" / assignment).glob("*.ipynb")), as_version=4)
+
+
+def _answer(source: str, grade_id: str = "linear_forward", assignment="01_forward_propagation",
+            extra: str | None = None):
+    """Notebook 01's release with ``source`` as the learner's answer cell (and ``extra`` as the
+    try-it cell after it); returns (notebook, release, index of the answer cell)."""
+    release = _release(assignment)
+    nb = copy.deepcopy(release)
+    index = next(i for i, c in enumerate(nb.cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    nb.cells[index].source = source
+    if extra is not None:
+        nb.cells.insert(index + 1, nbformat.v4.new_code_cell(extra))
+    return nb, release, index
+
+
+BORROWED = [  # (answer cell, line of the finding, what it says)
+    ("linear_forward = F.linear_forward", 1,
+     "linear_forward is course_lib's course_lib.functional.linear_forward"),
+    ("from course_lib.functional import linear_forward", 1,
+     "linear_forward is course_lib's course_lib.functional.linear_forward (imported)"),
+    ("import course_lib.functional\nlinear_forward = course_lib.functional.linear_forward", 2,
+     "linear_forward is course_lib's course_lib.functional.linear_forward"),
+    ('globals()["linear_forward"] = F.linear_forward', 1,
+     "linear_forward is course_lib's course_lib.functional.linear_forward"),
+    ("globals().update(linear_forward=F.linear_forward)", 1,
+     "linear_forward is course_lib's course_lib.functional.linear_forward"),
+    ("from course_lib.functional import *", 1,
+     "linear_forward is course_lib's course_lib.functional.linear_forward (imported)"),
+    ("def linear_forward(X, W, b):\n    return F.linear_forward(X, W, b)", 2,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ("import course_lib.functional as G\n\ndef linear_forward(X, W, b):\n"
+     "    return G.linear_forward(X, W, b)", 4,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ("from course_lib import functional\ndef linear_forward(X, W, b):\n"
+     "    Z, cache = functional.linear_forward(X, W, b)\n    return Z, cache", 3,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ('def linear_forward(X, W, b):\n    return getattr(F, "linear_" + "forward")(X, W, b)', 2,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ('def linear_forward(X, W, b):\n    return vars(F)["linear_forward"](X, W, b)', 2,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ('def linear_forward(X, W, b):\n    name = "linear_forward"\n'
+     "    return getattr(F, name)(X, W, b)", 3,
+     "linear_forward looks up course_lib by a computed name"),
+    ("ref = F.linear_forward\n\ndef linear_forward(X, W, b):\n    return ref(X, W, b)", 4,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ("def helper(*args):\n    return F.linear_forward(*args)\n\n"
+     "def linear_forward(X, W, b):\n    return helper(X, W, b)", 2,
+     "linear_forward uses course_lib.functional.linear_forward through helper"),
+    ("linear_forward = lambda X, W, b: F.linear_forward(X, W, b)", 1,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ('def linear_forward(X, W, b):\n    return course_lib.overrides.reference("linear_forward")'
+     "(X, W, b)", 2, "linear_forward uses course_lib.overrides.linear_forward"),
+    ("import importlib\ndef linear_forward(X, W, b):\n"
+     '    return importlib.import_module("course_lib.functional").linear_forward(X, W, b)', 3,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ('exec("def linear_forward(X, W, b):\\n    return F.linear_forward(X, W, b)")', 2,
+     "linear_forward uses course_lib.functional.linear_forward"),
+    ("linear_forward = fallback(None, F.linear_forward)", 1,
+     "linear_forward is course_lib's course_lib.functional.linear_forward"),
+]
+
+
+@pytest.mark.parametrize(("source", "line", "what"), BORROWED)
+def test_course_libs_own_answer_is_found(source, line, what):
+    nb, release, index = _answer(source)
+    found = scan_borrowing(nb, release)
+    mine = [f for f in found if f["function"] == "linear_forward"]  # * binds the others too
+    assert mine, f"not flagged: {source!r}"
+    assert (mine[0]["cell"], mine[0]["line"], mine[0]["what"]) == (index, line, what)
+    assert mine[0]["code"] and "\n" not in mine[0]["code"]
+
+
+def test_a_later_try_it_cell_that_aliases_the_reference_is_found():
+    nb, release, index = _answer("def linear_forward(X, W, b):\n    return ref(X, W, b)",
+                                 extra="ref = F.linear_forward")
+    assert [(f["cell"], f["line"]) for f in scan_borrowing(nb, release)] == [(index, 2)]
+
+
+INNOCENT_USE = [  # (grade id, answer cell, try-it cell after it)
+    ("linear_forward", "def linear_forward(X, W, b):\n    return X @ W + b, (X, W)",
+     "Z, _ = linear_forward(X, W, b)\nassert np.allclose(Z, F.linear_forward(X, W, b)[0])"),
+    ("sigmoid_forward", "def sigmoid_forward(z):\n    s = 1 / (1 + np.exp(-z))\n    return s, s",
+     "s = F.sigmoid_forward  # a name the answer also uses, for its own local value"),
+    ("tanh_forward",  # the official answer builds tanh on course_lib's sigmoid
+     "def tanh_forward(z):\n    s, _ = F.sigmoid_forward(2 * z)\n    return 2 * s - 1, 2 * s - 1",
+     None),
+    ("relu_forward",  # another reference function as a building block: allowed
+     "def relu_forward(z):\n    return F.leaky_relu_forward(z, 0.0)[0], z", None),
+    ("linear_forward", "def linear_forward(X, W, b, F=None):\n    return F.linear_forward(X)",
+     None),  # a parameter called F is not course_lib's F
+]
+
+
+@pytest.mark.parametrize(("grade_id", "source", "extra"), INNOCENT_USE)
+def test_other_uses_of_course_lib_are_not_flagged(grade_id, source, extra):
+    nb, release, _ = _answer(source, grade_id, extra=extra)
+    assert scan_borrowing(nb, release) == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_official_solution_borrows(assignment):
+    release = _release(assignment)
+    assert graded_names(release), "the release's answer cells define the graded functions"
+    assert scan_borrowing(_solution(assignment), release) == []
+
+
+def test_graded_names_of_notebook_01():
+    assert graded_names(_release("01_forward_propagation")) == {
+        "linear_forward", "sigmoid_forward", "relu_forward", "leaky_relu_forward",
+        "tanh_forward", "softmax", "forward"}
+
+
+def test_borrowing_goes_to_review_with_the_score_unchanged():
+    sub = Submission(student="a", assignment="01", original_name="a", original_files=[],
+                     score=3.0, findings={"borrowing": [
+                         {"cell": 15, "line": 2, "code": "return F.linear_forward(X, W, b)",
+                          "function": "linear_forward",
+                          "what": "linear_forward uses course_lib.functional.linear_forward"}]})
+    assert sub.flags == ["course_lib's reference implementation: linear_forward"]
+    assert sub.review_reasons == ["linear_forward uses course_lib's reference implementation"]
+    assert sub.needs_review and sub.score == 3.0

@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+from .borrowing import scan_borrowing
 from .common import (
     REPO,
     GradingError,
@@ -83,7 +84,8 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
             cleaned, found = preclean(raw, release_nb)
             found.monkeypatching = scan_monkeypatching(cleaned)
             found.notes = notes + found.notes
-            sub.findings = {**found.as_dict(), **left_out}
+            sub.findings = {**found.as_dict(), **left_out,
+                            "borrowing": scan_borrowing(cleaned, release_nb)}
             submitted = course / "submitted" / upload.student / assignment / f"{name}.ipynb"
             submitted.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(cleaned, submitted)

@@ -60,6 +60,9 @@ class Submission:
                            ("unknown_cells", "unknown cells")):
             if f.get(key):
                 flags.append(f"{label}: {', '.join(f[key])}")
+        if f.get("borrowing"):
+            used = sorted({b["function"] for b in f["borrowing"]})
+            flags.append("course_lib's reference implementation: " + ", ".join(used))
         if self.timeouts:
             flags.append(f"timeout: {', '.join(self.timeouts)}")
         flags += f.get("notes", [])
@@ -83,6 +86,8 @@ class Submission:
             reasons.append("nbgrader could not grade it")
         if any(note.startswith("more than one file") for note in f.get("notes", [])):
             reasons.append("several files were uploaded; one was chosen")
+        for name in sorted({b["function"] for b in f.get("borrowing", [])}):
+            reasons.append(f"{name} uses course_lib's reference implementation")
         if f.get("refused"):
             reasons.append("the upload holds a symlink, a special file or a crafted path, "
                            "which was refused")
