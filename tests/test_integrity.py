@@ -367,3 +367,72 @@ def test_borrowing_goes_to_review_with_the_score_unchanged():
     assert sub.flags == ["course_lib's reference implementation: linear_forward"]
     assert sub.review_reasons == ["linear_forward uses course_lib's reference implementation"]
     assert sub.needs_review and sub.score == 3.0
+
+
+# --- 5. reaching around the checks inside the kernel ---------------------------------------------
+
+
+BYPASSES = [  # (learner cell, what the finding says)
+    ("get_ipython().input_transformers_cleanup.append(f)",
+     "changes how IPython runs cells (input_transformers_cleanup)"),
+    ("ip = get_ipython()\nip.input_transformers_post.append(f)",
+     "changes how IPython runs cells (input_transformers_post)"),
+    ("get_ipython().input_transformer_manager.cleanup_transforms.insert(0, f)",
+     "changes how IPython runs cells (input_transformer_manager)"),
+    ("get_ipython().ast_transformers.append(T())", "changes how IPython runs cells (ast_transformers)"),
+    ("get_ipython().register_magic_function(f, 'cell', 'x')",
+     "changes how IPython runs cells (register_magic_function)"),
+    ("get_ipython().events.register('pre_run_cell', f)",
+     "registers an IPython event callback (events.register)"),
+    ("import sys\nsys.modules['course_lib.' + 'checks'] = fake",
+     "replaces module 'course_lib.checks' in sys.modules"),
+    ("import sys\nsys.modules[name] = fake", "replaces module '(computed name)' in sys.modules"),
+    ("import sys\nsys.modules.update({'numpy': fake})", "changes sys.modules (update)"),
+    ("import sys\ndel sys.modules['course_lib.checks']",
+     "replaces module 'course_lib.checks' in sys.modules"),
+    ("import sys\nvars(sys.modules['course_lib.' + 'checks'])['check_close'] = f",
+     "rebinds course_lib.checks.check_close"),
+    ("import sys\nvars(sys.modules[name]).update(check_close=f)",
+     "changes the namespace of a module"),
+    ("vars(checks).update(check_close=f)", "changes the namespace of course_lib.checks"),
+    ("checks.__dict__.update(check_close=f)", "changes the namespace of course_lib.checks"),
+    ("import sys\nsetattr(sys.modules[name], 'check_close', f)",
+     "setattr on a module from sys.modules"),
+    ("import sys\nsys.settrace(tracer)", "installs a tracer or hook (sys.settrace)"),
+    ("import sys as s\ns.setprofile(p)", "installs a tracer or hook (sys.setprofile)"),
+    ("import importlib, course_lib\nimportlib.reload(course_lib.checks)",
+     "reloads course_lib.checks"),
+    ("from importlib import reload\nreload(checks)", "reloads course_lib.checks"),
+    ("import builtins\nbuiltins.__dict__.update(abs=f)", "changes the namespace of builtins"),
+    ("__builtins__.update(abs=f)", "changes builtins (update)"),
+    ("import sys\nsys.meta_path.insert(0, Finder())", "changes the import system (sys.meta_path)"),
+]
+
+
+@pytest.mark.parametrize(("source", "what"), BYPASSES)
+def test_bypasses_inside_the_kernel_are_found(source, what):
+    from course_lib.grading.monkeypatching import scan_monkeypatching
+
+    nb, _, index = _answer("def linear_forward(X, W, b):\n    return X @ W + b, (X, W)",
+                           extra=source)
+    found = scan_monkeypatching(nb)
+    assert what in [f["what"] for f in found], f"{source!r}: {found}"
+    assert all(f["cell"] == index + 1 and f["line"] >= 1 for f in found)
+
+
+def test_get_ipython_in_an_answer_cell_is_found_but_a_magic_in_a_try_it_cell_is_not():
+    from course_lib.grading.monkeypatching import scan_monkeypatching
+
+    nb, _, index = _answer("def linear_forward(X, W, b):\n    ip = get_ipython()\n"
+                           "    return X @ W + b, (X, W)", extra="%timeit linear_forward(X, W, b)")
+    assert scan_monkeypatching(nb) == [{
+        "cell": index, "line": 2, "code": "ip = get_ipython()",
+        "what": "uses get_ipython/IPython in an answer cell"}]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_official_solution_reaches_around_the_checks(assignment):
+    from course_lib.grading.monkeypatching import scan_monkeypatching
+
+    assert scan_monkeypatching(_solution(assignment)) == []
+    assert scan_monkeypatching(_release(assignment)) == []

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .integrity import is_locked
-from .monkeypatching import _parse, learner_cells
+from .monkeypatching import _parse, fold, learner_cells
 
 if TYPE_CHECKING:
     from nbformat.notebooknode import NotebookNode
@@ -89,33 +89,6 @@ def _imports(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
     if not node.module or node.level:
         return []
     return [(a.asname or a.name, f"{node.module}.{a.name}") for a in node.names]
-
-
-def fold(node: ast.AST | None) -> str | None:
-    """The string an expression always evaluates to, when it is built from constants:
-    ``"linear_" + "forward"``, ``f"linear_{'forward'}"``, ``"_".join(["linear", "forward"])``."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = fold(node.left), fold(node.right)
-        return left + right if left is not None and right is not None else None
-    if isinstance(node, ast.JoinedStr):
-        parts = [fold(v.value if isinstance(v, ast.FormattedValue) else v) for v in node.values]
-        return "".join(parts) if all(p is not None for p in parts) else None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords:
-        base = fold(node.func.value)
-        if base is not None and node.func.attr == "join" and len(node.args) == 1 \
-                and isinstance(node.args[0], ast.List | ast.Tuple):
-            parts = [fold(e) for e in node.args[0].elts]
-            return base.join(parts) if all(p is not None for p in parts) else None
-        if base is not None and node.func.attr == "format":
-            parts = [fold(a) for a in node.args]
-            if all(p is not None for p in parts):
-                try:
-                    return base.format(*parts)
-                except (IndexError, KeyError, ValueError):
-                    return None
-    return None
 
 
 def _call_name(func: ast.AST) -> str | None:

@@ -1,5 +1,8 @@
 """Code in a learner's cells that rebinds what the checks rely on: ``np.allclose = ...``,
-``setattr(numpy.testing, ...)``, ``course_lib.checks`` functions, ``builtins``.
+``setattr(numpy.testing, ...)``, ``course_lib.checks`` functions, ``builtins``; or that reaches
+around the checks inside the kernel: IPython input or AST transformers, magics and event hooks,
+``sys.modules`` entries and module dictionaries (``vars(m).update``), ``sys.settrace``,
+``importlib.reload`` of course_lib, the import system; and any ``get_ipython`` in an answer cell.
 
 ``scan_monkeypatching`` reads the learner's code cells with ``ast`` (regular expressions when a
 cell does not parse); the notebook's own locked cells say which names are guarded.
@@ -21,8 +24,17 @@ PROTECTED = ("numpy", "course_lib", "builtins", "math", "unittest", "sys.modules
 DEFAULT_ALIASES = {
     "np": "numpy", "numpy": "numpy", "npt": "numpy.testing", "checks": "course_lib.checks",
     "course_lib": "course_lib", "builtins": "builtins", "__builtins__": "builtins",
-    "math": "math",
+    "math": "math", "sys": "sys", "importlib": "importlib",
 }
+# IPython's ways to rewrite or watch every cell the kernel runs after this one.
+IPYTHON_HOOKS = ("input_transformers_cleanup", "input_transformers_post",
+                 "input_transformer_manager", "ast_transformers", "register_magic_function",
+                 "register_magics", "register_transformer", "register_cell_magic",
+                 "register_line_magic", "set_custom_exc", "set_hook")
+TRACERS = ("sys.settrace", "sys.setprofile", "threading.settrace", "threading.setprofile",
+           "sys.addaudithook", "sys.set_asyncgen_hooks", "sys.setrecursionlimit")
+IMPORT_SYSTEM = ("sys.meta_path", "sys.path_hooks", "sys.path_importer_cache")
+MUTATORS = ("update", "pop", "popitem", "setdefault", "clear", "__setitem__", "__delitem__")
 
 
 def learner_cells(nb: NotebookNode) -> list[tuple[int, str]]:
@@ -48,6 +60,8 @@ def scan_monkeypatching(nb: NotebookNode) -> list[dict]:
                 guarded |= {name for name, target in bound.items() if _protected(target)}
     findings = []
     for index, source in learner_cells(nb):
+        if nb.cells[index].metadata.get("nbgrader", {}).get("solution"):
+            findings += [dict(f, cell=index) for f in _ipython_in_answer(source)]
         scanner = _Scanner(aliases, guarded)
         tree = _parse(source)
         if tree is None:
@@ -56,6 +70,17 @@ def scan_monkeypatching(nb: NotebookNode) -> list[dict]:
         scanner.visit_module(tree, source)
         findings += [dict(f, cell=index) for f in scanner.findings]
         aliases.update(scanner.new_aliases)  # later cells see this cell's imports
+    return findings
+
+
+def _ipython_in_answer(source: str) -> list[dict]:
+    """An answer cell has no business with the kernel: any ``get_ipython`` or ``IPython`` there
+    (a magic line is written as ``%...`` and turns into ``get_ipython()`` only when it runs)."""
+    findings = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        if re.search(r"get_ipython|\bIPython\b|__IPYTHON__", line):
+            findings.append({"line": number, "code": line.strip()[:120],
+                             "what": "uses get_ipython/IPython in an answer cell"})
     return findings
 
 
@@ -121,8 +146,8 @@ class _Scanner:
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value)
             return f"{base}.{node.attr}" if base else None
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-            key = node.slice.value
+        if isinstance(node, ast.Subscript) and fold(node.slice) is not None:
+            key = fold(node.slice)
             base = self.resolve(node.value)
             if base == "sys.modules" and isinstance(key, str):
                 return key
@@ -131,9 +156,12 @@ class _Scanner:
                 inner = self.resolve(node.value.args[0])
                 return f"{inner}.{key}" if inner else None
         if isinstance(node, ast.Call) and _call_name(node) == "getattr" and len(node.args) >= 2 \
-                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+                and fold(node.args[1]) is not None:
             base = self.resolve(node.args[0])
-            return f"{base}.{node.args[1].value}" if base else None
+            return f"{base}.{fold(node.args[1])}" if base else None
+        if isinstance(node, ast.Call) and node.args and fold(node.args[0]) is not None \
+                and self.resolve(node.func) in ("importlib.import_module", "__import__"):
+            return fold(node.args[0])
         return None
 
     def flag(self, node: ast.AST, what: str) -> None:
@@ -190,13 +218,14 @@ class _Scanner:
                 self.flag(node, f"rebinds {leaf.id} (declared global inside a function)")
         if isinstance(node, ast.Call):
             self._check_call(node)
+        self._check_bypass(node)
 
     def _check_item_assignment(self, node: ast.AST, target: ast.Subscript) -> None:
         container = target.value
         dotted = self.resolve(container)
-        key = target.slice.value if isinstance(target.slice, ast.Constant) else None
+        key = fold(target.slice)
         if dotted == "sys.modules":
-            self.flag(node, f"replaces module {key!r} in sys.modules")
+            self.flag(node, f"replaces module {key or '(computed name)'!r} in sys.modules")
         elif isinstance(container, ast.Attribute) and container.attr == "__dict__" \
                 and _protected(self.resolve(container.value)):
             self.flag(node, f"rebinds {self.resolve(container.value)}.{key}")
@@ -209,6 +238,42 @@ class _Scanner:
                     self.flag(node, f"rebinds {inner}.{key}")
             elif key is None or key in self.guarded:
                 self.flag(node, f"rebinds global {key if key else '(computed name)'} via globals()")
+
+    def _check_bypass(self, node: ast.AST) -> None:
+        """IPython hooks, the import system, tracers, reloads and module dictionaries."""
+        if isinstance(node, ast.Attribute) and node.attr in IPYTHON_HOOKS:
+            self.flag(node, f"changes how IPython runs cells ({node.attr})")
+        elif isinstance(node, ast.Attribute) and node.attr == "register" \
+                and isinstance(node.value, ast.Attribute) and node.value.attr == "events":
+            self.flag(node, "registers an IPython event callback (events.register)")
+        elif isinstance(node, ast.Attribute) and self.resolve(node) in IMPORT_SYSTEM:
+            self.flag(node, f"changes the import system ({self.resolve(node)})")
+        if not isinstance(node, ast.Call):
+            return
+        func = self.resolve(node.func) or _call_name(node) or ""
+        first = node.args[0] if node.args else None
+        if func in TRACERS:
+            self.flag(node, f"installs a tracer or hook ({func})")
+        elif func in ("importlib.reload", "imp.reload", "reload") and first is not None:
+            target = self.resolve(first)
+            if target is None or _protected(target):
+                self.flag(node, f"reloads {target or 'a module'}")
+        elif isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+            owner = node.func.value
+            dotted = self.resolve(owner)
+            if dotted == "sys.modules":
+                self.flag(node, f"changes sys.modules ({node.func.attr})")
+            elif dotted == "builtins":
+                self.flag(node, f"changes builtins ({node.func.attr})")
+            elif isinstance(owner, ast.Call) and _call_name(owner) == "vars" and owner.args \
+                    and _module_like(self.resolve(owner.args[0]), owner.args[0]):
+                self.flag(node, f"changes the namespace of {self.resolve(owner.args[0]) or 'a module'}")
+            elif isinstance(owner, ast.Attribute) and owner.attr == "__dict__" \
+                    and _module_like(self.resolve(owner.value), owner.value):
+                self.flag(node, f"changes the namespace of {self.resolve(owner.value) or 'a module'}")
+        elif _call_name(node) in ("setattr", "delattr") and isinstance(first, ast.Subscript) \
+                and self.resolve(first.value) == "sys.modules":
+            self.flag(node, f"{_call_name(node)} on a module from sys.modules")
 
     def _check_call(self, node: ast.Call) -> None:
         name = _call_name(node)
@@ -234,6 +299,39 @@ class _Scanner:
                         self.flag(node, f"{finding['what']} (inside {name})")
             else:
                 self.flag(node, f"runs code built at run time with {name}()")
+
+
+def fold(node: ast.AST | None) -> str | None:
+    """The string an expression always evaluates to, when it is built from constants:
+    ``"linear_" + "forward"``, ``f"linear_{'forward'}"``, ``"_".join(["linear", "forward"])``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = fold(node.left), fold(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = [fold(v.value if isinstance(v, ast.FormattedValue) else v) for v in node.values]
+        return "".join(parts) if all(p is not None for p in parts) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords:
+        base = fold(node.func.value)
+        if base is not None and node.func.attr == "join" and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.List | ast.Tuple):
+            parts = [fold(e) for e in node.args[0].elts]
+            return base.join(parts) if all(p is not None for p in parts) else None
+        if base is not None and node.func.attr == "format":
+            parts = [fold(a) for a in node.args]
+            if all(p is not None for p in parts):
+                try:
+                    return base.format(*parts)
+                except (IndexError, KeyError, ValueError):
+                    return None
+    return None
+
+
+def _module_like(dotted: str | None, node: ast.AST) -> bool:
+    """A protected module, or ``sys.modules[...]`` under any name."""
+    return _protected(dotted) or (isinstance(node, ast.Subscript) and isinstance(
+        node.value, ast.Attribute) and node.value.attr == "modules")
 
 
 def _leaves(target: ast.AST) -> list[ast.AST]:
