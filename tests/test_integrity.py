@@ -436,3 +436,119 @@ def test_no_official_solution_reaches_around_the_checks(assignment):
 
     assert scan_monkeypatching(_solution(assignment)) == []
     assert scan_monkeypatching(_release(assignment)) == []
+
+
+# --- 6. the published student repository ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    from course_lib.grading import publish
+
+    dest = tmp_path_factory.mktemp("public") / "course"
+    written = publish(dest)
+    return dest, written
+
+
+def test_publish_writes_the_notebooks_and_course_lib_and_no_answers(published):
+    dest, written = published
+    top = sorted(p.name for p in dest.iterdir())
+    assert top == ["CONVENTIONS.md", "LICENSE", "Makefile", "README.md", "binder",
+                   "course_lib", "environment.yml", "notebooks", "pyproject.toml", "tools"]
+    assert sorted(p.parent.name for p in (dest / "notebooks").glob("*/*.ipynb")) == ASSIGNMENTS
+    for path in ["course_lib/functional.py", "course_lib/lessons/checks.py", "tools/lab.py",
+                 "binder/postBuild"]:
+        assert (dest / path).is_file(), path
+    assert not (dest / "solutions").exists() and not (dest / "tests").exists()
+    assert not (dest / "course_lib" / "grading").exists()
+    assert not (dest / "nbgrader_config.py").exists() and not (dest / ".git").exists()
+    assert not list(dest.rglob("__pycache__")) and not list(dest.rglob("*.egg-info"))
+    assert sorted(written) == sorted(p for p in dest.rglob("*") if p.is_file())
+
+
+def test_no_hidden_test_line_is_anywhere_in_the_published_tree(published):
+    from course_lib.grading.hidden import hidden_code_lines
+
+    dest, _ = published
+    secret = set()
+    for assignment in ASSIGNMENTS:
+        secret |= hidden_code_lines(_solution(assignment))
+    shown_elsewhere = {line.strip() for a in ASSIGNMENTS for cell in _release(a).cells
+                       for line in cell.source.split("\n")}
+    secret -= shown_elsewhere  # a line hidden in one notebook may be an ordinary line in another
+    assert len(secret) > 50, "the grep below looks for the real hidden tests"
+    for path in dest.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if path.suffix == ".ipynb":
+                text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+            lines = {line.strip() for line in text.split("\n")}
+            assert not secret & lines, f"{path} shows {sorted(secret & lines)[:1]}"
+            assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, path
+
+
+def test_the_published_course_lib_has_every_module_the_notebooks_import(published):
+    import ast
+    import subprocess
+    import sys
+
+    dest, _ = published
+    modules = set()
+    for notebook in (dest / "notebooks").glob("*/*.ipynb"):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                tree = ast.parse("\n".join(line for line in cell.source.split("\n")
+                                           if not line.lstrip().startswith(("%", "!"))))
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("course_lib"):
+                    modules.add(node.module)
+                    modules |= {f"{node.module}.{a.name}" for a in node.names}
+                elif isinstance(node, ast.Import):
+                    modules |= {a.name for a in node.names if a.name.startswith("course_lib")}
+    packages = [m for m in modules
+                if (dest / m.replace(".", "/")).is_dir()
+                or (dest / (m.replace(".", "/") + ".py")).is_file()]
+    assert "course_lib.functional" in packages and "course_lib.lessons" in packages
+    code = "import importlib, sys; [importlib.import_module(m) for m in sys.argv[1:]]; " \
+           "import course_lib; assert course_lib.__file__.startswith(sys.path[0])"
+    run = subprocess.run([sys.executable, "-c", code, *sorted(packages)], cwd=dest,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(dest), "MPLBACKEND": "Agg"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    pyproject = (dest / "pyproject.toml").read_text()
+    assert 'readme = "README.md"' in pyproject and (dest / "README.md").is_file()
+    assert "tools/lab.py" in (dest / "Makefile").read_text() and (dest / "tools/lab.py").is_file()
+
+
+def test_publish_refuses_a_folder_that_is_not_empty_or_inside_the_repository(tmp_path, capsys):
+    from course_lib import grading
+
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("mine")
+    with pytest.raises(grading.GradingError, match="exists and is not empty"):
+        grading.publish(full)
+    assert (full / "keep.txt").read_text() == "mine" and len(list(full.iterdir())) == 1
+    with pytest.raises(grading.GradingError, match="inside the repository"):
+        grading.publish(REPO / "public")
+    assert not (REPO / "public").exists()
+    assert grading.main(["publish", str(full)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "exists and is not empty" in err and err.count("\n") == 1
+
+
+def test_publish_refuses_a_copy_that_would_show_a_hidden_test(tmp_path):
+    from course_lib import grading
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURE_REPO / "solutions", repo / "solutions")
+    shutil.copytree(FIXTURE_REPO / "solutions", repo / "notebooks")  # answers left in: refused
+    (repo / "course_lib").mkdir()
+    (repo / "course_lib" / "__init__.py").write_text("")
+    with pytest.raises(grading.GradingError, match="would show answers"):
+        grading.publish(tmp_path / "out", repo=repo)
+    assert not (tmp_path / "out").exists(), "a refused copy is removed"

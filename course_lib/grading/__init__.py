@@ -1,9 +1,11 @@
 """The instructor's tools around nbgrader, one module per step (``python -m course_lib.grading``)::
 
-    cli          the command line: release, collect, grade, feedback, export, formgrader
+    cli          the command line: release, collect, grade, feedback, export, formgrader, publish
     release      solutions/<id> -> notebooks/<id>, the learners' copy
     collect      a folder or LMS zip -> originals/ and pre-cleaned submitted/
     uploads      the notebooks in a folder or LMS zip, and a stable id per learner
+    borrowing    graded functions that hand in course_lib's own reference implementation
+    publish      the student repository: notebooks and course_lib, no solutions or hidden tests
     integrity    what a submission did to its cells, repaired before grading
     monkeypatching   code in a learner's cells that rebinds what the checks rely on
     grade        the whole batch: collect, autograde in a pool of workers, feedback, reports, CSV
@@ -15,7 +17,8 @@
     common       GradingError, the repository, assignments and the course folder
 
 Imports run one way: cli -> steps -> common. Every command is also a function: ``release()``,
-``collect()``, ``grade()``, ``write_feedback()``, ``export()``, ``formgrader()``.
+``collect()``, ``grade()``, ``write_feedback()``, ``export()``, ``formgrader()``,
+``publish()``.
 """
 
 from .cli import formgrader, main
@@ -31,11 +34,13 @@ from .common import (
 )
 from .export import export
 from .grade import GradeRun, grade, write_feedback
+from .publish import publish
 from .release import release
 from .report import Submission, feedback_leaks, summary_table
 
 __all__ = [
     "DEFAULT_JOBS", "REPO", "GradeRun", "GradingError", "Submission", "collect", "config_file",
     "discover_assignments", "export", "feedback_leaks", "formgrader", "grade", "main",
-    "notebook_names", "release", "skip_slow_optional_imports", "summary_table", "write_feedback",
+    "notebook_names", "publish", "release", "skip_slow_optional_imports", "summary_table",
+    "write_feedback",
 ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .integrity import is_locked
-from .monkeypatching import _parse, fold, learner_cells
+from .monkeypatching import fold, learner_cells, parse_cell
 
 if TYPE_CHECKING:
     from nbformat.notebooknode import NotebookNode
@@ -35,7 +35,7 @@ def graded_names(release: NotebookNode) -> set[str]:
     names = set()
     for cell in release.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
-            tree = _parse(cell.source)
+            tree = parse_cell(cell.source)
             for node in tree.body if tree else []:
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                     names.add(node.name)
@@ -69,7 +69,7 @@ def scan_borrowing(nb: NotebookNode, release: NotebookNode) -> list[dict]:
     aliases: dict[str, set[str]] = {"course_lib": {"course_lib"}}
     for cell in nb.cells:
         if cell.cell_type == "code" and is_locked(cell.metadata.get("nbgrader", {})):
-            tree = _parse(cell.source)
+            tree = parse_cell(cell.source)
             if tree is not None:
                 for node in ast.walk(tree):
                     if isinstance(node, ast.Import | ast.ImportFrom):
@@ -108,7 +108,7 @@ class _Reader:
     # --- reading ---------------------------------------------------------------------------
 
     def read_cell(self, index: int, source: str) -> None:
-        tree = _parse(source)
+        tree = parse_cell(source)
         if tree is None:
             return  # a cell that does not parse defines nothing when it runs
         for node in tree.body:

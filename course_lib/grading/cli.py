@@ -7,6 +7,7 @@
     python -m course_lib.grading feedback --assignment ID [--course DIR] [--student ID ...]
     python -m course_lib.grading export [--course DIR] [--output FILE]
     python -m course_lib.grading formgrader [--course DIR] [JUPYTER LAB OPTIONS ...]
+    python -m course_lib.grading publish DEST
 
 Each command is one call to a step; a GradingError is printed as one line and exits 2.
 """
@@ -28,6 +29,7 @@ from .common import (
 )
 from .export import export
 from .grade import grade, write_feedback
+from .publish import publish
 from .release import release
 from .report import summary_table
 
@@ -80,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("formgrader", help="open JupyterLab with nbgrader's formgrader "
                        "(other options, e.g. --port 8889, go to jupyter lab)")
     p.add_argument("--course", type=Path, default=Path("grading"))
+
+    p = sub.add_parser("publish", help="write the student repository (no solutions, no hidden "
+                       "tests) to a new folder DEST")
+    p.add_argument("dest", type=Path, help="a new or empty folder outside the repository")
     return parser
 
 
@@ -105,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path}")
         elif args.command == "export":
             print(f"wrote {export(args.course, args.output)}")
+        elif args.command == "publish":
+            written = publish(args.dest, repo=args.repo)
+            print(f"wrote {len(written)} files to {args.dest}")
         elif args.command == "formgrader":
             return formgrader(args.course, [a for a in extra if a != "--"])
     except GradingError as exc:

@@ -53,7 +53,7 @@ def scan_monkeypatching(nb: NotebookNode) -> list[dict]:
     guarded = {"np", "numpy", "checks"}
     for cell in nb.cells:
         if cell.cell_type == "code" and is_locked(cell.metadata.get("nbgrader", {})):
-            tree = _parse(cell.source)
+            tree = parse_cell(cell.source)
             if tree is not None:
                 bound = _import_aliases(tree)
                 aliases.update(bound)
@@ -63,7 +63,7 @@ def scan_monkeypatching(nb: NotebookNode) -> list[dict]:
         if nb.cells[index].metadata.get("nbgrader", {}).get("solution"):
             findings += [dict(f, cell=index) for f in _ipython_in_answer(source)]
         scanner = _Scanner(aliases, guarded)
-        tree = _parse(source)
+        tree = parse_cell(source)
         if tree is None:
             findings += [dict(f, cell=index) for f in _regex_scan(source, aliases)]
             continue
@@ -84,7 +84,7 @@ def _ipython_in_answer(source: str) -> list[dict]:
     return findings
 
 
-def _parse(source: str) -> ast.Module | None:
+def parse_cell(source: str) -> ast.Module | None:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
@@ -291,7 +291,7 @@ class _Scanner:
                 self.flag(node, f"patches {target}")
         elif name in ("exec", "eval", "compile") and first is not None:
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                inner = _parse(first.value)
+                inner = parse_cell(first.value)
                 if inner is not None:
                     nested = _Scanner(self.aliases, self.guarded)
                     nested.visit_module(inner, first.value)
