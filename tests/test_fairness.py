@@ -16,16 +16,21 @@ raises.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
+import shutil
+import tempfile
 import warnings
 from functools import cache
+from pathlib import Path
 
 import matplotlib
 import pytest
 from grading_helpers import TESTS, cases, grade_id, is_autograded_test, load_mutants, nbgrader
 
+pytestmark = pytest.mark.slow  # it executes the notebooks (about 50 s for all eight)
 CASES = [c for c in cases() if not c.is_fixture]
 EQUIVALENT_KEYS = {"name", "cell", "source"}
 MAGIC = re.compile(r"^\s*[%!]")
@@ -57,12 +62,29 @@ def _defined_names(source: str) -> set[str]:
 @cache
 def _run(assignment: str, kind: str = "equivalents") -> dict[str, dict[str, str]]:
     """name of each equivalent (or mutant) -> {grade id of each test cell it ran: its failure,
-    or None when it passed}."""
+    or None when it passed}. The notebook runs in a scratch copy of its folder, headless."""
+    case = next(c for c in CASES if c.assignment == assignment)
+    headless = os.environ.get("COURSE_HEADLESS")
+    os.environ["COURSE_HEADLESS"] = "1"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            scratch = Path(folder) / assignment
+            shutil.copytree(case.solutions, scratch,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+            with contextlib.chdir(scratch):
+                return _run_in_place(case, kind)
+    finally:
+        if headless is None:
+            del os.environ["COURSE_HEADLESS"]
+        else:
+            os.environ["COURSE_HEADLESS"] = headless
+
+
+def _run_in_place(case, kind: str) -> dict[str, dict[str, str]]:
     import matplotlib.pyplot as plt
 
     matplotlib.use("Agg")
-    os.environ["COURSE_HEADLESS"] = "1"
-    case = next(c for c in CASES if c.assignment == assignment)
+    assignment = case.assignment
     nb = case.solution(case.notebook_names[0])
     equivalents = (load_equivalents(assignment) if kind == "equivalents"
                    else load_mutants(case))
