@@ -43,7 +43,7 @@ pytestmark = pytest.mark.slow
 TESTS = Path(__file__).resolve().parent
 ATTACKS_FILE = TESTS / "adversarial" / "attacks.py"
 TOKEN_VARIABLE = "COURSE_ADVERSARIAL_BATCH"  # COURSE_*: passed on into the sandboxed kernels
-SANDBOX_UIDS = range(200_000, 300_000)  # sandbox.sandbox_uid(): 200000 + a worker's pid
+SANDBOX_UIDS = range(200_000, 300_000)  # sandbox.sandbox_uid(): 200000 + a worker's pid % 100000
 TIMEOUT = 60  # per cell: attack 8 polls 40 s for another kernel's connection file
 MEMORY_GB = 2.0
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -169,9 +169,38 @@ def marked_files(roots: list[Path], seconds: float = 60.0) -> list[str]:
     return sorted(set(found))
 
 
-def batch_processes(token: str, started: float, course: Path) -> list[dict]:
-    """The processes of the batch still alive: an attack's marker in the command line, a sandbox
-    user id, the batch's token in the environment, or a grading worker or kernel of this course."""
+class WorkerWatcher:
+    """Notes the grading workers this process starts, so that their sandbox user ids are known
+    (``sandbox.sandbox_uid``: 200000 + the worker's pid), apart from other grading runs' on the
+    same machine."""
+
+    def __init__(self):
+        self.pids: set[int] = set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self):
+        import psutil
+
+        me = psutil.Process()
+        while not self.stopped.wait(0.2):
+            try:
+                for child in me.children():
+                    if "course_lib.grading.worker" in " ".join(child.cmdline()):
+                        self.pids.add(child.pid)
+            except psutil.Error:
+                pass
+
+    def uids(self) -> set[int]:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        return {SANDBOX_UIDS.start + pid % 100_000 for pid in self.pids}
+
+
+def batch_processes(token: str, started: float, course: Path, uids: set[int]) -> list[dict]:
+    """The processes of the batch still alive: an attack's marker in the command line, one of the
+    batch's sandbox user ids, the batch's token in the environment, or naming this course."""
     import psutil
 
     me = os.getpid()
@@ -181,28 +210,36 @@ def batch_processes(token: str, started: float, course: Path) -> list[dict]:
             if process.pid == me or process.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             command = " ".join(process.info["cmdline"] or [])
+            try:
+                mine = process.environ().get(TOKEN_VARIABLE) == token
+            except psutil.Error:
+                mine = False
             why = None
             if A.MARK in command:
                 why = "an attack's marker in its command line"
-            elif process.uids().real in SANDBOX_UIDS:
+            elif process.uids().real in uids:
                 why = f"runs as sandbox user {process.uids().real}"
             elif process.info["create_time"] >= started - 1:
-                if process.environ().get(TOKEN_VARIABLE) == token:
+                if mine:
                     why = "started by the batch (its token in the environment)"
                 elif str(course) in command:
                     why = "names the course folder"
             if why:
-                alive.append({"pid": process.pid, "why": why, "command": command[:200]})
+                alive.append({"pid": process.pid, "why": why, "command": command[:200],
+                              "mine": mine})
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return alive
 
 
 def kill(processes: list[dict]) -> None:
-    """Kill the processes the batch left (found by batch_processes), one pid at a time."""
+    """Kill the processes this batch left (its token in their environment; a marker alone could
+    be another run's), one pid at a time."""
     import psutil
 
     for entry in processes:
+        if not entry["mine"]:
+            continue
         try:
             psutil.Process(entry["pid"]).kill()
         except psutil.Error:
@@ -290,17 +327,19 @@ def _attack_batch(folder: Path, release, solution, mutants, honest, listener) ->
     token = uuid.uuid4().hex
     os.environ[TOKEN_VARIABLE] = token
     started, began = time.time(), time.monotonic()
+    watcher = WorkerWatcher()
     try:
         run, printed, error = _grade(src, course)
     finally:
         os.environ.pop(TOKEN_VARIABLE, None)
+        uids = watcher.uids()
     seconds = time.monotonic() - began
-    alive = batch_processes(token, started, course)  # right after grade returned
+    alive = batch_processes(token, started, course, uids)  # right after grade returned
     lib_after, site_after = course_lib_files(), site_listing()
     return {
         "attacks": attacks, "honest": honest, "course": course, "run": run, "printed": printed,
         "error": error, "seconds": seconds, "reports": _reports(course), "csv": _csv_rows(course),
-        "alive": alive, "token": token, "started": started, "listener": listener,
+        "alive": alive, "token": token, "started": started, "uids": uids, "listener": listener,
         "lib_before": lib_before, "lib_after": lib_after,
         "course_lib": differences(
             {p: hashlib.sha256(b).hexdigest() for p, b in lib_before.items()},
@@ -316,13 +355,15 @@ def _clean_up(evidence: dict) -> None:
     """Kill what the batch left, put back what an escaped attack appended to course_lib, remove
     the files it wrote (only what carries an attack's marker: others edit this checkout too)."""
     kill(evidence["alive"] + batch_processes(evidence["token"], evidence["started"],
-                                             evidence["course"]))
+                                             evidence["course"], evidence["uids"]))
     for path, data in evidence["lib_before"].items():
         now = Path(path).read_bytes() if Path(path).exists() else b""
         if now != data and A.MARK.encode() in now:
             Path(path).write_bytes(data)
     for path in evidence["marked"]:
         target = Path(path)
+        if path.startswith("/tmp/course-kernel-"):  # a kernel's run folder: its grader removes it
+            continue
         if target.is_file() and not target.is_symlink():
             target.unlink()
 
@@ -426,7 +467,7 @@ def verdict(number: int, ev: dict) -> tuple[bool, str]:
         escaped_if_said("DID run code")
     elif number == 9:
         if any(p["why"].startswith("runs as sandbox") for p in ev["alive"]):
-            problems.append("sandboxed processes outlived the batch")
+            problems.append(f"sandboxed processes outlived the batch: {ev['alive'][:3]}")
     elif number == 11:
         escaped_if_said("DID touch")
     elif number == 12:
