@@ -11,13 +11,15 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import secrets
 import shutil
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import api as nbgrader_api
@@ -30,6 +32,7 @@ from traitlets.config import Config, PyFileConfigLoader
 from . import sandbox
 from .common import GradingError
 from .hidden import hidden_lines, strip_hidden_region, traceback_quotes
+from .integrity import KERNEL_STOPPED, NO_EVIDENCE
 
 
 def quiet_nbgrader() -> None:
@@ -102,26 +105,133 @@ def gradebook_url(config: Config) -> str:
     return url or f"sqlite:///{Path(config.CourseDirectory.root) / 'gradebook.db'}"
 
 
-class CappedExecute(Execute):
-    """nbgrader's Execute, keeping at most ``output_limit`` characters of output per cell.
+# The last line the grader adds to each test cell it runs: a token that only a test that ran to
+# its end prints (and that the learner's earlier cells cannot know: a new one per cell and run).
+EVIDENCE_LINE = "__import__('sys').stdout.write({token!r} + '\\n');  # no value shown"
+# Run (silently) before each test cell: the test's ``checks`` become a private copy, read again
+# from course_lib's file, so nothing the learner did to the imported module counts.
+PRIVATE_CHECKS = """\
+def _course_private_checks(path={path!r}):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("course_lib.lessons.checks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+checks = _course_private_checks()
+del _course_private_checks
+"""
 
-    nbclient keeps every output message in memory, so a learner's infinite loop that prints
-    (``while loss > 0.01: print(loss)``) fills gigabytes before the cell timeout stops it
-    (measured here: about 1 GB in 5 s). Past the limit further outputs are dropped and one line
-    says so; the loop still ends at the cell timeout.
+
+def is_test_cell(cell) -> bool:
+    """An autograded test cell: code, graded, not an answer."""
+    nbg = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(nbg.get("grade")) and not nbg.get("solution")
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+class CappedExecute(Execute):
+    """nbgrader's Execute, failing closed, keeping at most ``output_limit`` characters per cell.
+
+    * A test cell earns its points only with positive evidence that it ran to its end: it is
+      run with one more line that prints a token made for that cell and run; the token is
+      taken out of the output again, and a test cell whose token did not arrive gets an error
+      (``NoEvidenceError``), so nbgrader scores it 0 (a cell skipped, emptied or rewritten by
+      the learner's earlier code, or with the output switched off).
+    * Before each test cell, ``checks`` is re-bound to a private copy read from course_lib's file.
+    * When the kernel stops (a crash, the memory limit), the cells that ran keep their points;
+      every test cell from there on gets an error (``KernelStoppedError``): partial credit.
+    * nbclient keeps every output message in memory, so a learner's infinite loop that prints
+      (``while loss > 0.01: print(loss)``) fills gigabytes before the cell timeout stops it
+      (measured here: about 1 GB in 5 s). Past the limit further outputs are dropped and one
+      line says so; the loop still ends at the cell timeout.
     """
 
     output_limit = Integer(1_000_000, help="characters of output kept per cell").tag(config=True)
+    checks_file = Unicode(str(Path(__file__).resolve().parents[1] / "lessons" / "checks.py"),
+                          help="the checks module test cells get a private copy of").tag(
+                              config=True)
 
     def preprocess(self, nb, resources=None, *args, **kwargs):
         self._used: dict[int, int] = {}
+        self._tokens: dict[int, str] = {}
+        self._seen: set[int] = set()
+        self._stopped: str | None = None
+        self._sealed = False
         return super().preprocess(nb, resources, *args, **kwargs)
 
+    def preprocess_cell(self, cell, resources, index):
+        if not self._sealed:  # the kernel is up and its sockets exist: nothing more to write
+            self._sealed = True
+            if hasattr(self.km, "seal"):
+                self.km.seal()
+        if self._stopped is not None:
+            if is_test_cell(cell):
+                cell.outputs = [error_output(KERNEL_STOPPED, self._stopped)]
+            return cell, self.resources
+        if not is_test_cell(cell):
+            try:
+                return super().preprocess_cell(cell, resources, index)
+            except DeadKernelError:
+                self._stopped = self._stop_message(index)
+                return cell, self.resources
+        unprepared = self._private_checks()
+        token = secrets.token_hex(16)
+        self._tokens[index] = token
+        original = cell.source
+        cell.source = f"{original}\n{EVIDENCE_LINE.format(token=token)}"
+        try:
+            cell, _ = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._stopped = self._stop_message(index)
+            cell.outputs.append(error_output(KERNEL_STOPPED, self._stopped))
+        finally:
+            cell.source = original
+        if not any(out.output_type == "error" for out in cell.outputs):
+            if unprepared:
+                cell.outputs.append(error_output(NO_EVIDENCE, (
+                    f"the grader could not prepare its checks before this test ({unprepared}); "
+                    "it earns no points")))
+            elif index not in self._seen:
+                cell.outputs.append(error_output(NO_EVIDENCE, (
+                    "this test gave no sign that it ran to its end, so it earns no points (did "
+                    "code in an earlier cell change how cells run, or switch the output off?)")))
+        return cell, self.resources
+
+    def _stop_message(self, index: int) -> str:
+        return (f"the kernel stopped during cell {index} (it crashed, or went past the memory "
+                "or process limit), so no later test ran")
+
+    def _private_checks(self) -> str | None:
+        """Re-bind ``checks`` in the kernel to a fresh private copy; None, or what went wrong."""
+        try:
+            msg_id = self.kc.execute(PRIVATE_CHECKS.format(path=self.checks_file), silent=True,
+                                     store_history=False)
+            reply = self.wait_for_reply(msg_id)
+        except DeadKernelError:
+            raise
+        except Exception as exc:  # a timeout: the kernel is stuck in the learner's code
+            return f"{type(exc).__name__}: {exc}"
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            return f"{content.get('ename', 'no reply')}: {content.get('evalue', '')}"
+        return None
+
     def output(self, outs, msg, display_id, cell_index):
+        token = self._tokens.get(cell_index)
+        content = msg.get("content", {})
+        if token and msg.get("msg_type") == "stream" and token in content.get("text", ""):
+            self._seen.add(cell_index)
+            content["text"] = content["text"].replace(token + "\n", "").replace(token, "")
+            if not content["text"]:
+                return None
         used = self._used.get(cell_index, 0)
         if used > self.output_limit:
             return None
-        used += len(str(msg.get("content", "")))
+        used += len(str(content))
         self._used[cell_index] = used
         if used > self.output_limit:
             outs.append(NotebookNode(output_type="stream", name="stdout", text=(
@@ -156,7 +266,7 @@ class ScrubHiddenTests(NbGraderPreprocessor):
         return nb, resources
 
 
-class SandboxedKernelManager(KernelManager):
+class SandboxedKernelManager(AsyncKernelManager):
     """A KernelManager whose kernel runs in the sandbox of ``sandbox.py``, over Unix sockets.
 
     nbclient builds one per notebook (``CappedExecute.kernel_manager_class``); the run folder
@@ -191,9 +301,16 @@ class SandboxedKernelManager(KernelManager):
         return spec
 
     async def _async_pre_start_kernel(self, **kw):
-        cwd = kw.get("cwd")
-        self._cwd_notebooks = sorted(Path(cwd).glob("*.ipynb")) if cwd else []
+        self._cwd_notebooks = _submitted_notebooks(kw.get("cwd"))
         return await super()._async_pre_start_kernel(**kw)
+
+    def seal(self) -> None:
+        """Once the kernel has made its sockets, its run folder (on the grader's disk) becomes
+        read-only to it: from then on it can write only to its size-limited scratch. (As root;
+        otherwise the kernel's user owns the folder and the per-file limit is what holds.)"""
+        if sandbox.is_root():
+            os.chown(self.run_dir, 0, 0)
+            os.chmod(self.run_dir, 0o711)
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         argv = super().format_kernel_cmd(extra_arguments)
@@ -205,3 +322,14 @@ class SandboxedKernelManager(KernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _submitted_notebooks(cwd: str | None) -> list[Path]:
+    """The learner's own notebook as they submitted it (pre-cleaned, no hidden tests), for the
+    sandbox to show them beside their code. nbgrader starts the kernel in
+    ``autograded/<student>/<id>/``, whose notebook already holds the hidden tests: never that."""
+    if not cwd:
+        return []
+    cwd = Path(cwd)
+    submitted = cwd.parents[2] / "submitted" / cwd.parent.name / cwd.name
+    return sorted(submitted.glob("*.ipynb")) if cwd.parents[1].name == "autograded" else []

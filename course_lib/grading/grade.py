@@ -139,6 +139,8 @@ def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]
     if autograded.exists():
         ran = run_findings(nbformat.read(autograded, as_version=4))
         sub.timeouts, sub.errors = ran["timeouts"], ran["errors"]
+        sub.no_evidence = ran["no_evidence"]
+        sub.kernel_crash = sub.kernel_crash or ran["kernel_stopped"]
     written = result.get("feedback")
     if written and not written["success"]:
         problem = _last_error_line(written.get("log", "") + written.get("error", ""))

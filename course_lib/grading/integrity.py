@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from nbformat.notebooknode import NotebookNode
 
 TIMEOUT_ENAMES = ("CellTimeoutError", "TimeoutError")
+# The errors the grader itself writes into a test cell (``autograde.CappedExecute``): no sign
+# that the test ran to its end, and the kernel stopped before it ran.
+NO_EVIDENCE = "NoEvidenceError"
+KERNEL_STOPPED = "KernelStoppedError"
 
 
 @dataclass
@@ -99,7 +103,9 @@ def preclean(submission: dict, release: NotebookNode) -> tuple[NotebookNode, Fin
     """A gradable copy of ``submission`` built against ``release``, and what was repaired.
 
     Every cell is rebuilt from its type, source and metadata (outputs dropped; nbgrader drops
-    them anyway), with the release's nbgrader metadata on each cell that has a release grade id.
+    them anyway), with the release's nbgrader metadata and tags on each cell that has a release
+    grade id (a test cell's whole metadata is the release's: a ``skip-execution`` tag the learner
+    added never reaches nbclient).
     """
     import nbformat
 
@@ -119,15 +125,19 @@ def preclean(submission: dict, release: NotebookNode) -> tuple[NotebookNode, Fin
             continue
         ref = reference[grade_id]
         cell = _plain_cell(raw, cell_type=ref.cell_type)
-        cell.metadata["nbgrader"] = copy.deepcopy(ref.metadata["nbgrader"])
-        for key in ("editable", "deletable"):
-            if key in ref.metadata:
-                cell.metadata[key] = ref.metadata[key]
+        if is_locked(ref.metadata["nbgrader"]):  # tests and setup: the release's, tags included
+            cell.metadata = copy.deepcopy(ref.metadata)
+        else:  # an answer keeps the learner's display settings, but the release's tags
+            cell.metadata.pop("tags", None)
+            for key in ("nbgrader", "editable", "deletable", "tags"):
+                if key in ref.metadata:
+                    cell.metadata[key] = copy.deepcopy(ref.metadata[key])
         if raw.get("cell_type") != ref.cell_type:
             found.retyped.append(grade_id)
         if is_locked(ref.metadata["nbgrader"]) and cell.source != ref.source:
             found.tampered.append(grade_id)
-        if _flags(_nbgrader(raw)) != _flags(ref.metadata["nbgrader"]):
+        if (_flags(_nbgrader(raw)) != _flags(ref.metadata["nbgrader"])
+                or _tags(raw) != list(ref.metadata.get("tags", []))):
             found.metadata_changed.append(grade_id)
         cells.append(cell)
 
@@ -162,6 +172,12 @@ def _choose_copies(raw_cells: list[dict], reference: dict, found: Findings) -> d
                 if edited and indices[0] not in edited:
                     keep[grade_id] = edited[0]
     return keep
+
+
+def _tags(cell: dict) -> list:
+    meta = cell.get("metadata")
+    tags = meta.get("tags", []) if isinstance(meta, dict) else []
+    return list(tags) if isinstance(tags, list) else [tags]
 
 
 def _flags(nbg: dict) -> tuple:
@@ -230,11 +246,12 @@ def _make_ids_unique(cells: list[NotebookNode]) -> None:
 
 
 def run_findings(nb: NotebookNode) -> dict:
-    """Timeouts and errors in an autograded notebook: ``{"timeouts": [...], "errors": {...}}``.
+    """What an autograded notebook shows of its run: ``{"timeouts": [...], "errors": {...},
+    "no_evidence": [...], "kernel_stopped": bool}``.
 
     Cells are named by grade id, or ``cell N`` when they have none.
     """
-    timeouts, errors = [], {}
+    timeouts, errors, no_evidence, stopped = [], {}, [], False
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -244,7 +261,12 @@ def run_findings(nb: NotebookNode) -> dict:
                 continue
             if output.get("ename") in TIMEOUT_ENAMES:
                 timeouts.append(name)
+            elif output.get("ename") == NO_EVIDENCE:
+                no_evidence.append(name)
+            elif output.get("ename") == KERNEL_STOPPED:
+                stopped = True
             else:
                 evalue = str(output.get("evalue", "")).strip().splitlines()
                 errors[name] = f"{output.get('ename')}: {evalue[0] if evalue else ''}"[:200]
-    return {"timeouts": timeouts, "errors": errors}
+    return {"timeouts": timeouts, "errors": errors, "no_evidence": no_evidence,
+            "kernel_stopped": stopped}

@@ -28,6 +28,7 @@ class Submission:
     status: str = "collected"  # collected | invalid | graded | failed
     findings: dict = field(default_factory=dict)
     timeouts: list[str] = field(default_factory=list)
+    no_evidence: list[str] = field(default_factory=list)  # test cells that gave no sign of running
     errors: dict = field(default_factory=dict)
     kernel_crash: bool = False
     grading_error: str | None = None
@@ -65,6 +66,8 @@ class Submission:
             flags.append("course_lib's reference implementation: " + ", ".join(used))
         if self.timeouts:
             flags.append(f"timeout: {', '.join(self.timeouts)}")
+        if self.no_evidence:
+            flags.append(f"tests that gave no sign of running: {', '.join(self.no_evidence)}")
         flags += f.get("notes", [])
         flags += [r for r in f.get("refused", []) if r not in (f.get("invalid") or "")]
         if f.get("dropped"):
@@ -81,7 +84,11 @@ class Submission:
         if f.get("monkeypatching"):
             reasons.append("code rebinds functions the checks rely on")
         if self.kernel_crash:
-            reasons.append("the kernel crashed, so no cell after the crash was graded")
+            reasons.append("the kernel stopped (a crash, or past the memory or process "
+                           "limit): tests before it kept their points, later ones got none")
+        if self.no_evidence:
+            reasons.append("test cells ran without a sign that they reached their end (code "
+                           "that changes how cells run, or no output), so they earned nothing")
         if self.grading_error:
             reasons.append("nbgrader could not grade it")
         if any(note.startswith("more than one file") for note in f.get("notes", [])):
