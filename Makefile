@@ -47,6 +47,7 @@ bench: $(STAMP)
 	-$(PY) -m pip install --quiet torch==2.13.0 || echo "torch not installed: the PyTorch column is skipped"
 	$(PY) benchmarks/bench_cpu.py
 	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_sandbox.py
 	$(PY) benchmarks/bench_gpu.py
 
 clean-venv:

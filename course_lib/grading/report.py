@@ -72,6 +72,8 @@ class Submission:
         flags += [r for r in f.get("refused", []) if r not in (f.get("invalid") or "")]
         if f.get("dropped"):
             flags.append("not collected: " + "; ".join(f["dropped"]))
+        if not self.sandboxed:
+            flags.append("graded WITHOUT a sandbox (--unsafe-no-sandbox)")
         return flags
 
     @property
