@@ -376,6 +376,19 @@ def test_broken_files_score_zero_and_go_to_review(adversarial):
 
 
 @pytest.mark.slow
+def test_a_learner_whose_file_could_not_be_graded_gets_a_feedback_page(adversarial):
+    import html
+
+    _, _, course, reports, _, _ = adversarial
+    for student in ("invalidjson", "notanotebook"):
+        report = reports[student]
+        assert report["feedback"], report
+        text = (course / report["feedback"]).read_text(encoding="utf-8")
+        assert "could not be graded" in text
+        assert html.escape(report["findings"]["invalid"]) in text
+
+
+@pytest.mark.slow
 def test_repaired_submissions_are_graded_as_if_intact(adversarial):
     """A deleted, duplicated or retyped test cell is put back: the correct answers keep full
     marks; tampered test cells are restored, so tampering earns nothing."""
@@ -411,9 +424,10 @@ def test_no_feedback_file_shows_hidden_tests(adversarial):
     case, _, course, reports, _, _ = adversarial
     secret = secret_lines(case.solution(case.notebook_names[0]))
     assert secret, "the notebook has hidden tests to protect"
-    graded = [s for s, r in reports.items() if r["status"] == "graded"]
     files = sorted((course / "feedback").rglob("*.html"))
-    assert {f.parts[-3] for f in files} == set(graded), "every graded learner gets feedback"
+    # Graded learners get nbgrader's page; one whose file could not be graded gets a page
+    # saying why (test_a_learner_whose_file_could_not_be_graded_gets_a_feedback_page).
+    assert {f.parts[-3] for f in files} == set(reports), "every learner gets feedback"
     for path in files:
         assert grading.feedback_leaks(path, secret) == [], path
     withheld = [s for s, r in reports.items() if any("withheld" in f for f in r["flags"])]

@@ -98,8 +98,10 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
             f"first: {changed[0]}); no grades were written: restore them (git status, "
             "reinstall the environment) and grade again.")
 
-    source = course / "source" / assignment / f"{submissions[0].notebook}.ipynb"
-    secret = hidden_code_lines(nbformat.read(source, as_version=4))
+    # What feedback must never quote, read from the repository (not from any file a kernel saw).
+    secret: set[str] = set()
+    for source in sorted((Path(repo) / "solutions" / assignment).glob("*.ipynb")):
+        secret |= hidden_code_lines(nbformat.read(source, as_version=4))
     for sub in submissions:
         sub.sandboxed = not unsafe_no_sandbox
         if sub.student in results:
@@ -109,12 +111,18 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
                 sub.grading_error = f"its results could not be read ({exc})"
     _read_scores(config, assignment, submissions)
     for sub in submissions:
+        if feedback and sub.feedback is None and sub.status in ("failed", "invalid"):
+            sub.feedback = _failure_page(course, sub)
         write_report(course, sub)
     summary = write_summary(course, assignment, submissions)
     csv_path = export(course)
     table = summary_table(submissions)
     echo("")
     echo(table)
+    dropped = getattr(files, "dropped", {})
+    if dropped:
+        echo(f"\nNot collected: {len(dropped)} entries of the upload were not notebooks or were "
+             f"refused; the list: {course / 'reports' / assignment / 'not_collected.md'}")
     echo(f"\nGrades: {csv_path}\nReports: {summary}\nFeedback: {course / 'feedback'}")
     return GradeRun(assignment, course, submissions, csv_path, summary, table)
 
@@ -155,6 +163,32 @@ def _record_result(course: Path, sub: Submission, result: dict, secret: set[str]
                 f"feedback withheld: it quoted hidden tests ({leaked[0]!r})")
         else:
             sub.feedback = str(html_file.relative_to(course))
+
+
+def _failure_page(course: Path, sub: Submission) -> str:
+    """A feedback page for a learner whose notebook could not be graded: what happened, in
+    words meant for them (nbgrader writes none when autograding fails)."""
+    import html
+
+    if sub.status == "invalid":
+        why = sub.findings.get("invalid") or "the file could not be read as a notebook"
+    elif sub.grading_error:
+        why = sub.grading_error
+    else:
+        why = "the notebook could not be run to the end"
+    name = sub.notebook or "submission"
+    path = course / "feedback" / sub.student / sub.assignment / f"{name}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(sub.assignment)}: not graded</title></head><body>\n"
+        f"<h1>{html.escape(sub.assignment)}: your submission could not be graded</h1>\n"
+        f"<p>What happened: {html.escape(why)}.</p>\n"
+        f"<p>Score recorded: {sub.score:g} of {sub.max_score:g}. Your instructor has been told "
+        "and will look at it; you can also open the notebook, run every cell from the top "
+        "(Kernel &gt; Restart Kernel and Run All Cells) and see where it stops.</p>\n"
+        "</body></html>\n", encoding="utf-8")
+    return str(path.relative_to(course))
 
 
 def _only_feedback_pages(folder: Path) -> None:
