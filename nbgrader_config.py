@@ -21,8 +21,10 @@ c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
 
 # Per-cell time limit while autograding. A whole notebook must run in 30 s on Binder's one CPU
-# (DESIGN.md), so no correct cell comes near 60 s even on a busy grading machine, while an
-# infinite loop costs at most one minute per cell before nbgrader interrupts it and moves on.
+# (DESIGN.md), so no correct cell comes near 60 s even on a busy grading machine. An infinite loop
+# costs its first cell 60 s; after that every cell of the notebook gets a tenth of the limit
+# (CappedExecute.timeout_after_timeout) and the whole notebook five limits
+# (CappedExecute.notebook_timeout), so a looping function called by ten cells costs 2 minutes, not 10.
 c.ExecutePreprocessor.timeout = 60
 c.ExecutePreprocessor.interrupt_on_timeout = True
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
 import secrets
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from traitlets.config import Config, PyFileConfigLoader
 from . import sandbox
 from .common import GradingError
 from .hidden import hidden_lines, strip_hidden_region, traceback_quotes
-from .integrity import KERNEL_STOPPED, NO_EVIDENCE
+from .integrity import KERNEL_STOPPED, NO_EVIDENCE, TIME_LIMIT, TIMEOUT_ENAMES
 
 
 def quiet_nbgrader() -> None:
@@ -151,6 +153,11 @@ class CappedExecute(Execute):
     """
 
     output_limit = Integer(1_000_000, help="characters of output kept per cell").tag(config=True)
+    timeout_after_timeout = Integer(0, help=(
+        "per-cell limit once a cell of the notebook has timed out, in seconds (0: a tenth of "
+        "the cell timeout, at least 5 s)")).tag(config=True)
+    notebook_timeout = Integer(0, help=(
+        "seconds the whole notebook may take (0: five cell timeouts)")).tag(config=True)
     checks_file = Unicode(str(Path(__file__).resolve().parents[1] / "lessons" / "checks.py"),
                           help="the checks module test cells get a private copy of").tag(
                               config=True)
@@ -159,8 +166,11 @@ class CappedExecute(Execute):
         self._used: dict[int, int] = {}
         self._tokens: dict[int, str] = {}
         self._seen: set[int] = set()
-        self._stopped: str | None = None
+        self._stopped: str | None = None  # why no more cells run, once that happens
+        self._stop_kind = KERNEL_STOPPED
         self._sealed = False
+        self._end = time.monotonic() + (self.notebook_timeout or 5 * (self.timeout or 60))
+        self._timed_out = False
         return super().preprocess(nb, resources, *args, **kwargs)
 
     def preprocess_cell(self, cell, resources, index):
@@ -168,10 +178,36 @@ class CappedExecute(Execute):
             self._sealed = True
             if hasattr(self.km, "seal"):
                 self.km.seal()
+        if self._stopped is None and cell.cell_type == "code" and time.monotonic() >= self._end:
+            self._stopped, self._stop_kind = self._time_message(), TIME_LIMIT
         if self._stopped is not None:
             if is_test_cell(cell):
-                cell.outputs = [error_output(KERNEL_STOPPED, self._stopped)]
+                cell.outputs = [error_output(self._stop_kind, self._stopped)]
             return cell, self.resources
+        cell, resources = self._run(cell, resources, index)
+        if not self._timed_out and any(out.output_type == "error" and out.get("ename") in
+                                       TIMEOUT_ENAMES for out in cell.get("outputs", [])):
+            self._timed_out = True  # from now on each cell gets the short limit
+        return cell, resources
+
+    def short_timeout(self) -> int:
+        return self.timeout_after_timeout or max(5, math.ceil((self.timeout or 60) / 10))
+
+    def _get_timeout(self, cell):
+        """The cell timeout (the short one after a first timeout), never past the notebook's
+        own limit: a function that loops forever costs its first caller the cell timeout and
+        every later caller the short one."""
+        timeout = super()._get_timeout(cell)
+        if self._timed_out:
+            timeout = min(timeout or self.short_timeout(), self.short_timeout())
+        left = math.ceil(self._end - time.monotonic())
+        return max(1, min(timeout, left)) if timeout else max(1, left)
+
+    def _time_message(self) -> str:
+        return ("not run: the notebook used up its time limit "
+                f"({self.notebook_timeout or 5 * (self.timeout or 60)} s) before this cell")
+
+    def _run(self, cell, resources, index):
         if not is_test_cell(cell):
             try:
                 return super().preprocess_cell(cell, resources, index)

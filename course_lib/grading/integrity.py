@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nbformat.notebooknode import NotebookNode
 
-TIMEOUT_ENAMES = ("CellTimeoutError", "TimeoutError")
+# Cells stopped by the cell timeout, and cells never run because the notebook's time was used up.
+TIME_LIMIT = "TimeLimitError"
+TIMEOUT_ENAMES = ("CellTimeoutError", "TimeoutError", TIME_LIMIT)
 # The errors the grader itself writes into a test cell (``autograde.CappedExecute``): no sign
 # that the test ran to its end, and the kernel stopped before it ran.
 NO_EVIDENCE = "NoEvidenceError"
