@@ -14,6 +14,7 @@ import io
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -525,3 +526,114 @@ def test_a_kernel_that_did_not_start_is_graded_once_more():
     other = _FlakyKernelAPI(failures=1, error="CellTimeoutError: a cell timed out")
     assert not autograde(other, "a", "s")["success"] and other.calls == 1
 
+
+
+def test_after_a_timeout_every_later_cell_gets_a_short_limit_within_the_notebooks():
+    """The limits the README states: 60 s a cell; after a first timeout, a tenth (at least 5 s);
+    never past the notebook's own limit of five cell timeouts."""
+    import time
+
+    from nbformat.v4 import new_code_cell
+
+    from course_lib.grading.autograde import CappedExecute
+
+    ex = CappedExecute(timeout=60)
+    cell = new_code_cell("f()")
+    ex._end, ex._timed_out = time.monotonic() + 5 * 60, False
+    assert ex._get_timeout(cell) == 60
+    ex._timed_out = True
+    assert ex.short_timeout() == 6 and ex._get_timeout(cell) == 6
+    ex._end = time.monotonic() + 2.5
+    assert ex._get_timeout(cell) == 3  # what is left of the notebook's 300 s, rounded up
+    assert CappedExecute(timeout=20).short_timeout() == 5
+    assert CappedExecute(timeout=20, timeout_after_timeout=2).short_timeout() == 2
+
+
+def _small_class(folder: Path, learners=("ann", "ben", "cat")) -> Path:
+    source = FIXTURE_REPO / "solutions" / "00_fixture" / "fixture.ipynb"
+    for name in learners:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        (folder / name / "fixture.ipynb").write_bytes(source.read_bytes())
+    return folder
+
+
+def _grade_fixture(src, course, **kwargs):
+    lines = []
+    kwargs.setdefault("echo", lines.append)
+    run = grading.grade(src, "00_fixture", course, repo=FIXTURE_REPO, jobs=2, figures=False,
+                        timeout=20, **kwargs)
+    return run, lines
+
+
+@pytest.mark.slow
+def test_a_regrade_redoes_only_what_changed(tmp_path):
+    src, course = _small_class(tmp_path / "class"), tmp_path / "grading"
+    first, _ = _grade_fixture(src, course)
+    autograded = course / "autograded" / "ann" / "00_fixture" / "fixture.ipynb"
+    stamp = autograded.stat().st_mtime_ns
+    second, lines = _grade_fixture(src, course)
+    assert "Grading 0 of 3" in lines[0] and "3 unchanged" in lines[0]
+    assert all(s.reused and s.status == "graded" for s in second.submissions)
+    assert ({s.student: s.score for s in second.submissions}
+            == {s.student: s.score for s in first.submissions})
+    assert autograded.stat().st_mtime_ns == stamp, "an unchanged learner is not run again"
+    # One learner changes their answer: only they are graded again.
+    notebook = src / "ben" / "fixture.ipynb"
+    notebook.write_text(notebook.read_text().replace("2.0 * np.asarray", "3.0 * np.asarray"))
+    third, lines = _grade_fixture(src, course)
+    assert "Grading 1 of 3" in lines[0]
+    scores = {s.student: s.score for s in third.submissions}
+    assert scores["ben"] < scores["ann"] == scores["cat"]
+    fourth, lines = _grade_fixture(src, course, force=True)
+    assert "Grading 3 of 3" in lines[0] and not any(s.reused for s in fourth.submissions)
+    assert autograded.stat().st_mtime_ns != stamp
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_an_interrupted_batch_resumes_where_it_stopped(tmp_path):
+    src, course = _small_class(tmp_path / "class"), tmp_path / "grading"
+    seen = []
+
+    def stop_after_first(line):
+        if line.startswith("  "):  # a learner's line: they are graded and recorded
+            seen.append(line.split(":")[0].strip())
+            raise _Interrupted  # as Ctrl-C would, in the middle of the batch
+
+    with pytest.raises(_Interrupted):
+        _grade_fixture(src, course, echo=stop_after_first)
+    assert len(seen) == 1
+    assert not (course / "grades.csv").exists(), "no CSV from a batch that did not finish"
+    run, lines = _grade_fixture(src, course)
+    assert "Grading 2 of 3" in lines[0] and "1 unchanged" in lines[0]
+    reused = [s.student for s in run.submissions if s.reused]
+    assert reused == seen
+    assert all(s.status == "graded" and s.score == 5 for s in run.submissions)
+    with open(run.csv, newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == 3
+
+
+def test_the_progress_bar_says_done_total_rate_and_time_left():
+    import io
+
+    from course_lib.grading.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    bar = Progress(4, print, stream=screen)
+    bar.started -= 10.0  # as if two learners took 10 s
+    bar.done("ann", "graded", 4.0)
+    bar.done("ben", "FAILED", 6.0)
+    line = bar.line()
+    assert "2/4" in line and "0.20/s" in line and "10 s left" in line and "1 failed" in line
+    assert "ben: FAILED" in screen.getvalue()
+    plain = []
+    quiet = Progress(2, plain.append)  # not print, or not a terminal: a line per learner
+    quiet.done("ann", "graded", 4.0)
+    assert plain == ["  ann: graded (4.0 s)"]

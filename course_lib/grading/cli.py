@@ -3,7 +3,7 @@
     python -m course_lib.grading release [ASSIGNMENT ...]
     python -m course_lib.grading collect SRC --assignment ID [--course DIR]
     python -m course_lib.grading grade SRC --assignment ID [--course DIR] [--timeout S] [--jobs N]
-                                       [--memory-limit GB] [--unsafe-no-sandbox]
+                                       [--memory-limit GB] [--force] [--unsafe-no-sandbox]
     python -m course_lib.grading feedback --assignment ID [--course DIR] [--student ID ...]
     python -m course_lib.grading export [--course DIR] [--output FILE]
     python -m course_lib.grading formgrader [--course DIR] [JUPYTER LAB OPTIONS ...]
@@ -63,9 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         if name == "grade":
             p.add_argument("--timeout", type=int, help="seconds per cell (default: from config)")
             p.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
-                           help=f"learners graded at once (default: {DEFAULT_JOBS})")
+                           help=f"learners graded at once (default: {DEFAULT_JOBS}, one per CPU "
+                           "that free memory allows)")
             p.add_argument("--memory-limit", type=float, default=2.0, metavar="GB",
                            help="heap per kernel (default: 2)")
+            p.add_argument("--force", action="store_true",
+                           help="regrade every learner, also those unchanged since their last "
+                           "grading")
             p.add_argument("--unsafe-no-sandbox", action="store_true",
                            help="run learners' code without the bubblewrap sandbox (every row "
                            "of the report says so); only where bwrap cannot run")
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "grade":
             grade(args.src, args.assignment, args.course, repo=args.repo, timeout=args.timeout,
                   jobs=args.jobs, memory_limit=args.memory_limit,
-                  unsafe_no_sandbox=args.unsafe_no_sandbox)
+                  unsafe_no_sandbox=args.unsafe_no_sandbox, force=args.force)
         elif args.command == "feedback":
             for path in write_feedback(args.assignment, args.course, args.student):
                 print(f"wrote {path}")

@@ -9,6 +9,7 @@ left out (``reports/<id>/not_collected.md`` lists them for the whole batch).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -47,9 +48,13 @@ def collect(src: Path, assignment: str, course: Path = Path("grading"),
 
 
 def collect_files(files: dict[str, bytes], src: Path, assignment: str,
-                  course: Path) -> list[Submission]:
+                  course: Path, force: bool = True) -> list[Submission]:
     """Collect ``files`` (original path -> bytes, read from ``src``) into the prepared
-    ``course`` folder, whose ``release/<id>`` must exist; returns one Submission per learner."""
+    ``course`` folder, whose ``release/<id>`` must exist; returns one Submission per learner.
+
+    Each collected learner gets a ``key``: the hash of their cleaned notebook and of the
+    assignment's source. Unless ``force``, a learner whose key is the one their last complete
+    grading recorded keeps that grading (``reused``: nothing of theirs is redone)."""
     import nbformat
 
     release_dir = course / "release" / assignment
@@ -63,14 +68,16 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
     uploads = group_by_student(files, dropped)
 
     submissions = []
+    source_hash = _sha256(*(p.read_bytes() for p in
+                            sorted((course / "source" / assignment).glob("*.ipynb"))))
     for upload in uploads:
         _keep_originals(course, assignment, upload)
-        _forget_derived(course, upload.student, assignment)  # the new upload replaces the old
         sub = Submission(student=upload.student, assignment=assignment,
                          original_name=upload.original_name,
                          original_files=sorted(upload.files), notebook=name)
         left_out = _left_out(upload)
         if not upload.files:  # only a refused symlink or special file: nothing to read
+            _forget_derived(course, upload.student, assignment)
             sub.status = "invalid"
             sub.findings = {"invalid": "; ".join(left_out["refused"]), "notes": [], **left_out}
             submissions.append(sub)
@@ -78,6 +85,7 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
         chosen, notes = pick_file(upload, name)
         raw, problem = read_submission(upload.files[chosen])
         if raw is None:
+            _forget_derived(course, upload.student, assignment)
             sub.status = "invalid"
             sub.findings = {"invalid": problem, "notes": notes, **left_out}
         else:
@@ -86,9 +94,15 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
             found.notes = notes + found.notes
             sub.findings = {**found.as_dict(), **left_out,
                             "borrowing": scan_borrowing(cleaned, release_nb)}
+            text = nbformat.writes(cleaned)
+            sub.key = _sha256(text.encode("utf-8"), source_hash.encode())
+            if not force and _keep_last_grading(course, sub):
+                submissions.append(sub)
+                continue
+            _forget_derived(course, upload.student, assignment)  # the new upload replaces it
             submitted = course / "submitted" / upload.student / assignment / f"{name}.ipynb"
             submitted.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(cleaned, submitted)
+            submitted.write_text(text, encoding="utf-8")
         submissions.append(sub)
     _update_students(course, assignment, uploads, src)
     for sub in submissions:
@@ -137,6 +151,33 @@ def _keep_originals(course: Path, assignment: str, upload: Upload) -> None:
             target = first.with_name(f"{first.stem}.{number}{first.suffix}")
         if not target.exists():
             target.write_bytes(data)
+
+
+def _sha256(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _keep_last_grading(course: Path, sub: Submission) -> bool:
+    """Whether ``sub``'s last complete grading is for this very notebook and source; if so,
+    ``sub`` takes over what it found (``reused``)."""
+    path = course / "reports" / sub.assignment / f"{sub.student}.json"
+    try:
+        last = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    submitted = course / "submitted" / sub.student / sub.assignment / f"{sub.notebook}.ipynb"
+    if (last.get("status") != "graded" or last.get("key") != sub.key
+            or not submitted.exists()):
+        return False
+    sub.status, sub.reused = "graded", True
+    for name in ("seconds", "feedback", "timeouts", "errors", "no_evidence", "kernel_crash",
+                 "sandboxed", "grading_error"):
+        if name in last:
+            setattr(sub, name, last[name])
+    return True
 
 
 def _forget_derived(course: Path, student: str, assignment: str) -> None:

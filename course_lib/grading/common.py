@@ -26,7 +26,26 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT_DIR = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
 CONFIG_MARKER = "# Written by course_lib.grading"
-DEFAULT_JOBS = min(os.cpu_count() or 1, 4)  # one kernel per CPU; four keep memory near 5 GB
+
+
+def default_jobs(gb_per_learner: float = 1.5) -> int:
+    """Learners graded at once on this machine: one per CPU it may use, as many as its free
+    memory holds at ``gb_per_learner`` each (a kernel and its share of the grader)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            free_kb = next(int(line.split()[1]) for line in handle
+                           if line.startswith("MemAvailable:"))
+        by_memory = int(free_kb / (gb_per_learner * 1024 * 1024))
+    except (OSError, StopIteration, ValueError):
+        by_memory = cpus
+    return max(1, min(cpus, by_memory))
+
+
+DEFAULT_JOBS = default_jobs()
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
 WORKER_READY = "ready"  # the line a grading worker prints once it can take learners
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 from .common import existing_course_folder
@@ -62,11 +63,14 @@ def csv_cell(value) -> str:
 def write_csv(output: Path, columns: list[str], rows: list[dict]) -> Path:
     """Write ``rows`` (column -> number or text) under ``columns``, every cell through
     ``csv_cell``, the header too (an assignment id cannot start with a formula character anyway)."""
-    with open(output, "w", newline="", encoding="utf-8") as handle:
+    output = Path(output)
+    partial = output.with_name(f".{output.name}.partial")  # never a half-written CSV: a
+    with open(partial, "w", newline="", encoding="utf-8") as handle:  # whole file, renamed
         writer = csv.writer(handle)
         writer.writerow([csv_cell(column) for column in columns])
         writer.writerows([csv_cell(row.get(column, "")) for column in columns] for row in rows)
-    return Path(output)
+    os.replace(partial, output)
+    return output
 
 
 def _export_row(gb, student: str, original_name: str, assignments: dict[str, float],

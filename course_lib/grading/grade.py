@@ -24,6 +24,7 @@ from .export import export
 from .hidden import hidden_code_lines
 from .integrity import run_findings
 from .pool import WorkerPool, worker_env
+from .progress import Progress
 from .report import Submission, feedback_leaks, summary_table, write_report, write_summary
 from .uploads import read_source
 
@@ -44,7 +45,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
           timeout: int | None = None, jobs: int = DEFAULT_JOBS,
           submission_limit: float | None = None, memory_limit: float = 2.0,
           figures: bool = True, feedback: bool = True, unsafe_no_sandbox: bool = False,
-          echo=print) -> GradeRun:
+          force: bool = False, echo=print) -> GradeRun:
     """Collect, pre-clean, autograde, write feedback, reports and the CSV, for a whole class.
 
     ``timeout`` is the per-cell limit (nbgrader_config.py's by default); ``submission_limit``
@@ -59,6 +60,11 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     grading refuses to start unless ``unsafe_no_sandbox``, which every report row then records.
     course_lib and the environment are fingerprinted before and after the batch: a change
     stops it with GradingError (nothing a learner could have caused is written as a grade).
+
+    A learner whose cleaned notebook and the assignment's source are the same as at their last
+    complete grading is not graded again (unless ``force``), so a regrade redoes only what
+    changed and an interrupted batch resumes where it stopped: each learner's report is written
+    as soon as they are graded.
     """
     import nbformat
 
@@ -69,7 +75,10 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     if not unsafe_no_sandbox and (why := sandbox.problem()):
         raise GradingError(f"learners' code must run in a sandbox and {why}; to grade without "
                            "one (every row will say so), pass --unsafe-no-sandbox.")
-    before = sandbox.fingerprint()
+    # What feedback must never quote, read from the repository (not from any file a kernel saw).
+    secret: set[str] = set()
+    for source in sorted((Path(repo) / "solutions" / assignment).glob("*.ipynb")):
+        secret |= hidden_code_lines(nbformat.read(source, as_version=4))
     course = init_course_folder(course, assignment, repo)
     config = nbg.load_config(course / "nbgrader_config.py")
     timeout = int(timeout or config.ExecutePreprocessor.get("timeout", 60))
@@ -81,34 +90,43 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
                     sandbox=not unsafe_no_sandbox,
                     log_path=course / "reports" / assignment / "worker.log") as pool:
         nbg.generate_assignment(nbg.make_api(config), assignment)
-        submissions = collect_files(files, Path(src), assignment, course)
+        submissions = collect_files(files, Path(src), assignment, course, force=force)
         to_grade = sorted({s.student for s in submissions if s.status == "collected"})
+        reused = sum(s.reused for s in submissions)
         echo(f"Grading {len(to_grade)} of {len(submissions)} submissions for {assignment} "
-             f"({jobs} at a time, cell timeout {timeout} s).")
+             f"({jobs} at a time, cell timeout {timeout} s)"
+             + (f"; {reused} unchanged since their last grading are kept (--force regrades "
+                "them)." if reused else "."))
+        by_student = {s.student: s for s in submissions}
+        bar = Progress(len(to_grade), echo)
 
         def progress(student, result):
-            ok = result["autograde"]["success"]
-            echo(f"  {student}: {'graded' if ok else 'FAILED'} ({result.get('seconds', '-')} s)")
-
-        results = pool.run(to_grade, on_result=progress)
-    changed = sandbox.changes(before, sandbox.fingerprint())
-    if changed:
-        raise GradingError(
-            f"course_lib or the Python environment changed while grading ({len(changed)} files, "
-            f"first: {changed[0]}); no grades were written: restore them (git status, "
-            "reinstall the environment) and grade again.")
-
-    # What feedback must never quote, read from the repository (not from any file a kernel saw).
-    secret: set[str] = set()
-    for source in sorted((Path(repo) / "solutions" / assignment).glob("*.ipynb")):
-        secret |= hidden_code_lines(nbformat.read(source, as_version=4))
-    for sub in submissions:
-        sub.sandboxed = not unsafe_no_sandbox
-        if sub.student in results:
+            sub = by_student[student]
             try:
-                _record_result(course, sub, results[sub.student], secret)
+                _record_result(course, sub, result, secret)
             except Exception as exc:  # an odd file must not cost the rest of the summary
                 sub.grading_error = f"its results could not be read ({exc})"
+            sub.sandboxed = not unsafe_no_sandbox
+            write_report(course, sub)  # at once: an interrupted batch resumes after it
+            bar.done(student, "graded" if sub.status == "graded" else "FAILED", sub.seconds)
+
+        before = sandbox.fingerprint() if to_grade else {}
+        pool.run(to_grade, on_result=progress)
+        bar.close()
+    changed = sandbox.changes(before, sandbox.fingerprint()) if to_grade else []
+    if changed:
+        for sub in submissions:  # nothing of this batch may be kept by the next run
+            if sub.student in to_grade:
+                sub.key = None
+                write_report(course, sub)
+        raise GradingError(
+            f"course_lib or the Python environment changed while grading ({len(changed)} files, "
+            f"first: {changed[0]}): this batch's grades cannot be trusted; restore them (git "
+            "status, reinstall the environment) and grade again.")
+
+    for sub in submissions:
+        if not sub.reused:  # every row of this run says whether its learner was sandboxed
+            sub.sandboxed = not unsafe_no_sandbox
     _read_scores(config, assignment, submissions)
     for sub in submissions:
         if feedback and sub.feedback is None and sub.status in ("failed", "invalid"):

@@ -144,7 +144,10 @@ class _Pool:
     def close(self) -> None:
         for worker in self.workers:
             self.selector.unregister(worker.process.stdout)
-            worker.close()
+            if worker.ready:
+                worker.close()
+            else:  # still importing nbgrader and never given a learner: no need to wait
+                worker.kill()
 
 
 class WorkerPool:

@@ -40,6 +40,8 @@ class Submission:
     feedback: str | None = None
     seconds: float | None = None
     sandboxed: bool = True  # False only under --unsafe-no-sandbox
+    key: str | None = None  # hash of the cleaned notebook and the source (regrades skip a match)
+    reused: bool = False  # graded by an earlier run of the same notebook and source, kept
 
     @property
     def flags(self) -> list[str]:
