@@ -637,3 +637,20 @@ def test_the_progress_bar_says_done_total_rate_and_time_left():
     quiet = Progress(2, plain.append)  # not print, or not a terminal: a line per learner
     quiet.done("ann", "graded", 4.0)
     assert plain == ["  ann: graded (4.0 s)"]
+
+
+def test_feedback_without_images_keeps_the_text_and_drops_the_figures():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from course_lib.grading.autograde import DropImages
+
+    figure = new_output("display_data", data={"image/png": "iVBORw0KGgo=",
+                                              "text/plain": "<Figure size 640x480>"})
+    only_image = new_output("display_data", data={"image/svg+xml": "<svg/>"})
+    text = new_output("stream", name="stdout", text="loss 0.25\n")
+    nb = new_notebook(cells=[new_code_cell("plot()", outputs=[figure, only_image, text])])
+    nb, _ = DropImages().preprocess(nb, {})
+    outputs = nb.cells[0].outputs
+    assert outputs[0].data == {"text/plain": "<Figure size 640x480>"}
+    assert outputs[1].data == {"text/plain": "[figure left out of this feedback]"}
+    assert outputs[2].text == "loss 0.25\n"

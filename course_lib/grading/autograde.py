@@ -277,6 +277,22 @@ class CappedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
+class DropImages(NbGraderPreprocessor):
+    """Feedback without embedded images (``grade --feedback-images no``): each output keeps its
+    text and loses its PNG/JPEG/SVG data, about 0.9 MB a learner on notebook 01."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                data = output.get("data")
+                if data:
+                    for mime in [m for m in data if m.startswith("image/")]:
+                        del data[mime]
+                    if not data:
+                        data["text/plain"] = "[figure left out of this feedback]"
+        return nb, resources
+
+
 class ScrubHiddenTests(NbGraderPreprocessor):
     """Remove hidden tests from an autograded notebook before it becomes learner feedback.
 

@@ -3,7 +3,8 @@
     python -m course_lib.grading release [ASSIGNMENT ...]
     python -m course_lib.grading collect SRC --assignment ID [--course DIR]
     python -m course_lib.grading grade SRC --assignment ID [--course DIR] [--timeout S] [--jobs N]
-                                       [--memory-limit GB] [--force] [--unsafe-no-sandbox]
+                                       [--memory-limit GB] [--force] [--feedback-images no]
+                                       [--unsafe-no-sandbox]
     python -m course_lib.grading feedback --assignment ID [--course DIR] [--student ID ...]
     python -m course_lib.grading export [--course DIR] [--output FILE]
     python -m course_lib.grading formgrader [--course DIR] [JUPYTER LAB OPTIONS ...]
@@ -67,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                            "that free memory allows)")
             p.add_argument("--memory-limit", type=float, default=2.0, metavar="GB",
                            help="heap per kernel (default: 2)")
+            p.add_argument("--feedback-images", choices=("yes", "no"), default="yes",
+                           help="embed figures in the feedback pages (default: yes; no makes "
+                           "them a fraction of the size)")
             p.add_argument("--force", action="store_true",
                            help="regrade every learner, also those unchanged since their last "
                            "grading")
@@ -109,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "grade":
             grade(args.src, args.assignment, args.course, repo=args.repo, timeout=args.timeout,
                   jobs=args.jobs, memory_limit=args.memory_limit,
-                  unsafe_no_sandbox=args.unsafe_no_sandbox, force=args.force)
+                  unsafe_no_sandbox=args.unsafe_no_sandbox, force=args.force,
+                  feedback_images=args.feedback_images == "yes")
         elif args.command == "feedback":
             for path in write_feedback(args.assignment, args.course, args.student):
                 print(f"wrote {path}")

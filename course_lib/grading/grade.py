@@ -45,7 +45,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
           timeout: int | None = None, jobs: int = DEFAULT_JOBS,
           submission_limit: float | None = None, memory_limit: float = 2.0,
           figures: bool = True, feedback: bool = True, unsafe_no_sandbox: bool = False,
-          force: bool = False, echo=print) -> GradeRun:
+          force: bool = False, feedback_images: bool = True, echo=print) -> GradeRun:
     """Collect, pre-clean, autograde, write feedback, reports and the CSV, for a whole class.
 
     ``timeout`` is the per-cell limit (nbgrader_config.py's by default); ``submission_limit``
@@ -54,7 +54,8 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     kernel may use (the course budgets 1 GB per notebook). No submission can stop the batch.
     ``figures=False``
     skips drawing plots and ``feedback=False`` skips the feedback files: grades are the same,
-    in less time (the course's own tests use both).
+    in less time (the course's own tests use both); ``feedback_images=False`` writes feedback
+    without its figures (a fraction of the size, for large classes).
 
     Each learner's kernel runs in a bubblewrap sandbox (``sandbox.py``). Where none can run,
     grading refuses to start unless ``unsafe_no_sandbox``, which every report row then records.
@@ -87,7 +88,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     with WorkerPool(course, assignment, timeout=timeout, jobs=jobs, figures=figures,
                     feedback=feedback, limit=submission_limit or 10 * timeout,
                     memory_mb=int(memory_limit * 1024), env=worker_env(),
-                    sandbox=not unsafe_no_sandbox,
+                    sandbox=not unsafe_no_sandbox, feedback_images=feedback_images,
                     log_path=course / "reports" / assignment / "worker.log") as pool:
         nbg.generate_assignment(nbg.make_api(config), assignment)
         submissions = collect_files(files, Path(src), assignment, course, force=force)

@@ -161,10 +161,10 @@ class WorkerPool:
 
     def __init__(self, course: Path, assignment: str, *, timeout: int, jobs: int, limit: float,
                  log_path: Path, env: dict, figures: bool = True, feedback: bool = True,
-                 memory_mb: int = 2048, sandbox: bool = True):
+                 memory_mb: int = 2048, sandbox: bool = True, feedback_images: bool = True):
         self.command = [sys.executable, "-m", "course_lib.grading.worker", str(course),
                         assignment, str(timeout), str(int(figures)), str(int(feedback)),
-                        str(memory_mb), str(int(sandbox))]
+                        str(memory_mb), str(int(sandbox)), str(int(feedback_images))]
         self.jobs, self.limit, self.env, self.log_path = jobs, limit, env, log_path
         self._pool: _Pool | None = None
 

@@ -10,7 +10,8 @@ With SANDBOX = 1 every kernel runs in a bubblewrap sandbox (``sandbox.py``): the
 is trusted (it alone writes the gradebook and feedback), the learner's code is not.
 
 Run as ``python -m course_lib.grading.worker COURSE ASSIGNMENT TIMEOUT FIGURES FEEDBACK
-MEMORY_MB SANDBOX`` (the pool does; FIGURES, FEEDBACK and SANDBOX are 0 or 1).
+MEMORY_MB SANDBOX IMAGES`` (the pool does; the last five are 0 or 1 but MEMORY_MB; IMAGES 0
+writes feedback without embedded images).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def worker_main(argv: list[str]) -> int:
     course, assignment, timeout = Path(argv[0]), argv[1], int(argv[2])
     figures, write_feedback, memory_mb = argv[3] == "1", argv[4] == "1", int(argv[5])
     sandboxed = argv[6] == "1"
+    images = len(argv) < 8 or argv[7] == "1"
     _limit_memory(memory_mb)
     # The protocol owns the real stdout; everything else (kernels started later included)
     # writes to stderr, so nothing a learner prints can be mistaken for a result.
@@ -38,6 +40,9 @@ def worker_main(argv: list[str]) -> int:
 
     config = nbg.load_config(course / "nbgrader_config.py", **{
         "ExecutePreprocessor.timeout": timeout})
+    if not images:
+        config.GenerateFeedback.preprocessors = [
+            "course_lib.grading.autograde.DropImages", *config.GenerateFeedback.preprocessors]
     if sandboxed:
         config.CappedExecute.kernel_manager_class = nbg.SandboxedKernelManager
         config.SandboxedKernelManager.memory_mb = memory_mb
