@@ -138,18 +138,24 @@ def init_course_folder(course: Path, assignment: str, repo: Path) -> Path:
     return course
 
 
-def _write_course_config(course: Path, repo: Path) -> None:
-    path = course / "nbgrader_config.py"
-    text = (
+def course_config_text(settings: Path) -> str:
+    """A course folder's nbgrader_config.py: the course's ``settings`` file (an
+    nbgrader_config.py), with the folders of the course folder the file is written in."""
+    return (
         f"{CONFIG_MARKER}; it rewrites this file on each run while this line is here.\n"
         "# The course settings come from the repository; only the folders are this course's.\n"
         "import os\n\n"
         "c = get_config()  # noqa: F821\n"
-        f"load_subconfig({str(config_file(repo))!r})  # noqa: F821\n"
+        f"load_subconfig({str(settings)!r})  # noqa: F821\n"
         "c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))\n"
         'c.CourseDirectory.source_directory = "source"\n'
         'c.CourseDirectory.release_directory = "release"\n'
     )
+
+
+def _write_course_config(course: Path, repo: Path) -> None:
+    path = course / "nbgrader_config.py"
+    text = course_config_text(config_file(repo))
     if not path.exists() or path.read_text().startswith(CONFIG_MARKER):
         path.write_text(text)
 

@@ -36,30 +36,45 @@ def worker_main(argv: list[str]) -> int:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     skip_slow_optional_imports()
-    from . import autograde as nbg  # nbgrader (and so nbformat) only after the line above
+    api = grading_api(course / "nbgrader_config.py", timeout=timeout, figures=figures,
+                      images=images, sandboxed=sandboxed, memory_mb=memory_mb)
+    protocol.write(json.dumps({"event": WORKER_READY}) + "\n")
+    for line in sys.stdin:
+        student = line.strip()
+        if not student:
+            continue
+        result = grade_learner(api, assignment, student, write_feedback)
+        protocol.write(json.dumps({"event": "done", "student": student, **result}) + "\n")
+    return 0
 
-    config = nbg.load_config(course / "nbgrader_config.py", **{
-        "ExecutePreprocessor.timeout": timeout})
+
+def grading_api(config_file: Path, *, timeout: int, figures: bool, images: bool,
+                sandboxed: bool, memory_mb: int):
+    """nbgrader's API on a course folder's ``config_file`` as every grading process sets it up:
+    the cell ``timeout``, feedback without images unless ``images``, and each kernel in its
+    sandbox of ``memory_mb`` when ``sandboxed`` (the local workers and ``remote.grade_one``)."""
+    from . import autograde as nbg  # nbgrader (and so nbformat) only after the caller's setup
+
+    config = nbg.load_config(config_file, **{"ExecutePreprocessor.timeout": timeout})
     if not images:
         config.GenerateFeedback.preprocessors = [
             "course_lib.grading.autograde.DropImages", *config.GenerateFeedback.preprocessors]
     if sandboxed:
         config.CappedExecute.kernel_manager_class = nbg.SandboxedKernelManager
         config.SandboxedKernelManager.memory_mb = memory_mb
-    api = nbg.make_api(config, figures=figures)
-    protocol.write(json.dumps({"event": WORKER_READY}) + "\n")
-    for line in sys.stdin:
-        student = line.strip()
-        if not student:
-            continue
-        started = time.monotonic()
-        graded = autograde(api, assignment, student)
-        result = {"event": "done", "student": student, "autograde": _brief(graded)}
-        if graded.get("success") and write_feedback:
-            result["feedback"] = _brief(api.generate_feedback(assignment, student, force=True))
-        result["seconds"] = round(time.monotonic() - started, 2)
-        protocol.write(json.dumps(result) + "\n")
-    return 0
+    return nbg.make_api(config, figures=figures)
+
+
+def grade_learner(api, assignment: str, student: str, write_feedback: bool) -> dict:
+    """Autograde one learner (and write their feedback): ``{"autograde": {"success", "log",
+    "error"}, "feedback": {...} (when written), "seconds"}``."""
+    started = time.monotonic()
+    graded = autograde(api, assignment, student)
+    result = {"autograde": _brief(graded)}
+    if graded.get("success") and write_feedback:
+        result["feedback"] = _brief(api.generate_feedback(assignment, student, force=True))
+    result["seconds"] = round(time.monotonic() - started, 2)
+    return result
 
 
 # What nbclient says when a kernel never came up: before any cell of the learner has run, so it
