@@ -4,7 +4,7 @@
     python -m course_lib.grading collect SRC --assignment ID [--course DIR]
     python -m course_lib.grading grade SRC --assignment ID [--course DIR] [--timeout S] [--jobs N]
                                        [--memory-limit GB] [--force] [--feedback-images no]
-                                       [--unsafe-no-sandbox]
+                                       [--unsafe-no-sandbox] [--scheduler ADDRESS]
     python -m course_lib.grading feedback --assignment ID [--course DIR] [--student ID ...]
     python -m course_lib.grading export [--course DIR] [--output FILE]
     python -m course_lib.grading formgrader [--course DIR] [JUPYTER LAB OPTIONS ...]
@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--unsafe-no-sandbox", action="store_true",
                            help="run learners' code without the bubblewrap sandbox (every row "
                            "of the report says so); only where bwrap cannot run")
+            p.add_argument("--scheduler", metavar="ADDRESS",
+                           help="grade on the Dask cluster of this scheduler, e.g. "
+                           "tcp://host:8786 (needs pip install -e \".[cluster]\")")
 
     p = sub.add_parser("feedback", help="rewrite scrubbed feedback (after manual grading)")
     p.add_argument("--assignment", "-a", required=True)
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             grade(args.src, args.assignment, args.course, repo=args.repo, timeout=args.timeout,
                   jobs=args.jobs, memory_limit=args.memory_limit,
                   unsafe_no_sandbox=args.unsafe_no_sandbox, force=args.force,
-                  feedback_images=args.feedback_images == "yes")
+                  feedback_images=args.feedback_images == "yes", scheduler=args.scheduler)
         elif args.command == "feedback":
             for path in write_feedback(args.assignment, args.course, args.student):
                 print(f"wrote {path}")

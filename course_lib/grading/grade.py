@@ -45,7 +45,8 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
           timeout: int | None = None, jobs: int = DEFAULT_JOBS,
           submission_limit: float | None = None, memory_limit: float = 2.0,
           figures: bool = True, feedback: bool = True, unsafe_no_sandbox: bool = False,
-          force: bool = False, feedback_images: bool = True, echo=print) -> GradeRun:
+          force: bool = False, feedback_images: bool = True, scheduler: str | None = None,
+          echo=print) -> GradeRun:
     """Collect, pre-clean, autograde, write feedback, reports and the CSV, for a whole class.
 
     ``timeout`` is the per-cell limit (nbgrader_config.py's by default); ``submission_limit``
@@ -66,14 +67,23 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     complete grading is not graded again (unless ``force``), so a regrade redoes only what
     changed and an interrupted batch resumes where it stopped: each learner's report is written
     as soon as they are graded.
+
+    With ``scheduler`` (a Dask scheduler's address, ``tcp://host:8786``) each learner is graded
+    as one task on that Dask cluster (``cluster.py``, ``remote.py``; the workers need the course
+    environment and bubblewrap); this process alone writes the course folder and the gradebook.
     """
     import nbformat
 
     from . import autograde as nbg  # nbgrader: seconds to import, so only when grading
 
+    if scheduler:
+        from .cluster import require_dask
+
+        require_dask()  # one sentence saying how to install it, before anything is done
     require_assignment(Path(repo), assignment)
     files = read_source(Path(src))
-    if not unsafe_no_sandbox and (why := sandbox.problem()):
+    # On a cluster the kernels run on the workers, and each worker checks its own sandbox.
+    if not scheduler and not unsafe_no_sandbox and (why := sandbox.problem()):
         raise GradingError(f"learners' code must run in a sandbox and {why}; to grade without "
                            "one (every row will say so), pass --unsafe-no-sandbox.")
     # What feedback must never quote, read from the repository (not from any file a kernel saw).
@@ -84,18 +94,29 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     config = nbg.load_config(course / "nbgrader_config.py")
     timeout = int(timeout or config.ExecutePreprocessor.get("timeout", 60))
     jobs = max(1, min(jobs, len(files)))
-    # The workers import nbgrader (seconds) while this process generates and collects.
-    with WorkerPool(course, assignment, timeout=timeout, jobs=jobs, figures=figures,
-                    feedback=feedback, limit=submission_limit or 10 * timeout,
-                    memory_mb=int(memory_limit * 1024), env=worker_env(),
-                    sandbox=not unsafe_no_sandbox, feedback_images=feedback_images,
-                    log_path=course / "reports" / assignment / "worker.log") as pool:
+    if scheduler:
+        from .cluster import ClusterPool
+
+        pool = ClusterPool(scheduler, course, assignment, repo=Path(repo), timeout=timeout,
+                           figures=figures, feedback=feedback,
+                           memory_mb=int(memory_limit * 1024), sandbox=not unsafe_no_sandbox,
+                           feedback_images=feedback_images)
+        where = f"on the Dask cluster at {scheduler}"
+    else:
+        # The workers import nbgrader (seconds) while this process generates and collects.
+        pool = WorkerPool(course, assignment, timeout=timeout, jobs=jobs, figures=figures,
+                          feedback=feedback, limit=submission_limit or 10 * timeout,
+                          memory_mb=int(memory_limit * 1024), env=worker_env(),
+                          sandbox=not unsafe_no_sandbox, feedback_images=feedback_images,
+                          log_path=course / "reports" / assignment / "worker.log")
+        where = f"{jobs} at a time"
+    with pool:
         nbg.generate_assignment(nbg.make_api(config), assignment)
         submissions = collect_files(files, Path(src), assignment, course, force=force)
         to_grade = sorted({s.student for s in submissions if s.status == "collected"})
         reused = sum(s.reused for s in submissions)
         echo(f"Grading {len(to_grade)} of {len(submissions)} submissions for {assignment} "
-             f"({jobs} at a time, cell timeout {timeout} s)"
+             f"({where}, cell timeout {timeout} s)"
              + (f"; {reused} unchanged since their last grading are kept (--force regrades "
                 "them)." if reused else "."))
         by_student = {s.student: s for s in submissions}
