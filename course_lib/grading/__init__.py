@@ -10,6 +10,8 @@
     monkeypatching   code in a learner's cells that rebinds what the checks rely on
     grade        the whole batch: collect, autograde in a pool of workers, feedback, reports, CSV
     pool/worker  the worker processes: one learner at a time, killed and replaced if they hang
+    cluster      grade --scheduler: each learner one task on a Dask cluster, results written here
+    remote       the task: one learner graded in a private course folder on a Dask worker
     autograde    nbgrader glue (config, API, gradebook, the preprocessors nbgrader_config names)
     hidden       hidden-test regions: what feedback must never quote
     report       per-learner JSON, summary.md, the summary table, feedback leak check
