@@ -19,6 +19,7 @@ when a scheduler is given.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 import uuid
@@ -100,13 +101,15 @@ class ClusterPool:
             futures[future] = student
         results: dict[str, dict] = {}
         pending = as_completed(list(futures), loop=self.client.loop)
-        no_workers_since = None
+        no_workers_since, checked = None, time.monotonic()
         while len(results) < len(students):
             batch = pending.next_batch(block=False)
             if not batch:
                 if pending.is_empty():
                     break
-                no_workers_since = self._check_workers(no_workers_since)
+                if time.monotonic() - checked > 2.0:  # a round trip to the scheduler
+                    no_workers_since, checked = self._check_workers(no_workers_since), \
+                        time.monotonic()
                 if no_workers_since is not None and (
                         time.monotonic() - no_workers_since > self.no_worker_grace):
                     why = (f"no Dask worker was left at {self.scheduler} for "
@@ -148,7 +151,7 @@ class ClusterPool:
         """The learner's result, written to the course folder; a failed task as one sentence."""
         try:
             result = future.result()
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:  # a cancelled future: not Exception
             name = type(exc).__name__
             if name == "KilledWorker":
                 why = "the Dask workers grading it died each time it was tried"
