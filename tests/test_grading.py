@@ -490,13 +490,17 @@ def test_a_hang_past_every_timeout_is_stopped_and_regrading_keeps_manual_grades(
     second = tmp_path / "second"
     second.mkdir()
     (second / "b_correct.ipynb").write_text(json.dumps(correct))
-    grading.grade(second, "00_fixture", course=course, repo=FIXTURE_REPO, timeout=10,
-                  jobs=1, figures=False, echo=lambda *a: None)
-    with open(course / "grades.csv", newline="") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert rows["b_correct"]["00_fixture"] == "6", "the manual grade survives regrading"
-    assert rows["a_hang"]["needs_review"] == "yes", "a learner collected earlier keeps a row"
+    for force in (False, True):  # the same notebook: kept as graded, then regraded anyway
+        again = grading.grade(second, "00_fixture", course=course, repo=FIXTURE_REPO,
+                              timeout=10, jobs=1, figures=False, force=force,
+                              echo=lambda *a: None)
+        assert [s.reused for s in again.submissions] == [not force]
+        with open(course / "grades.csv", newline="") as handle:
+            rows = {row["student"]: row for row in csv.DictReader(handle)}
+        assert rows["b_correct"]["00_fixture"] == "6", "the manual grade survives regrading"
+        assert rows["a_hang"]["needs_review"] == "yes", "a learner collected earlier keeps a row"
     assert len(list((course / "originals" / "00_fixture" / "b_correct").iterdir())) == 1
+    grading.write_feedback("00_fixture", course, ["b_correct"])  # the README's next step
     html = next((course / "feedback" / "b_correct").rglob("*.html")).read_text()
     assert "Score: 6.0 / 6.0" in html or "6.0 / 6.0" in html
 
