@@ -174,6 +174,10 @@ def test_grade_takes_the_collected_folder_and_scores_each_learner(hub):
     assert subs["cat"].score == 0
     assert not any(s.needs_review for s in subs.values()), {n: s.review_reasons
                                                             for n, s in subs.items()}
+    # nbgrader's timestamp.txt and submission_secret.txt are its own records, not uploads
+    assert not any(s.findings.get("dropped") for s in subs.values()), [s.flags for s in
+                                                                      subs.values()]
+    assert not any("Not collected" in line for line in hub["lines"]), hub["lines"]
     with open(run.csv, newline="") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert sorted(rows) == list(LEARNERS)

@@ -26,7 +26,7 @@ from .integrity import run_findings
 from .pool import WorkerPool, worker_env
 from .progress import Progress
 from .report import Submission, feedback_leaks, summary_table, write_report, write_summary
-from .uploads import read_source
+from .uploads import QUIET, read_source
 
 
 @dataclass
@@ -159,7 +159,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     table = summary_table(submissions)
     echo("")
     echo(table)
-    dropped = getattr(files, "dropped", {})
+    dropped = {p: why for p, why in getattr(files, "dropped", {}).items() if why not in QUIET}
     if dropped:
         echo(f"\nNot collected: {len(dropped)} entries of the upload were not notebooks or were "
              f"refused; the list: {course / 'reports' / assignment / 'not_collected.md'}")

@@ -67,8 +67,10 @@ NOT_NOTEBOOK = "not a notebook"
 NESTED_ZIP = "a zip inside the zip (not opened)"
 MACOS = "macOS metadata (__MACOSX)"
 HIDDEN = "hidden file or folder"
+NBGRADER_RECORD = "nbgrader's own record of the submission"
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")  # in nbgrader's collected folders
 REFUSED = (SYMLINK, SPECIAL, UNSAFE, ABSURD)  # what a learner may have crafted: a person looks
-QUIET = (MACOS, HIDDEN)  # left out of every upload by design: listed for the batch only
+QUIET = (MACOS, HIDDEN, NBGRADER_RECORD)  # left out of every upload by design: the batch's list
 
 
 def read_source(src: Path) -> Source:
@@ -169,6 +171,8 @@ def _skip_reason(path: str) -> str | None:
         return MACOS
     if any(part.startswith(".") for part in parts):
         return HIDDEN
+    if parts and parts[-1] in NBGRADER_FILES:
+        return NBGRADER_RECORD
     if posix.lower().endswith(".zip"):
         return NESTED_ZIP
     if not posix.lower().endswith(".ipynb"):
