@@ -22,9 +22,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Per-cell time limit while autograding. A whole notebook must run in 30 s on Binder's one CPU
 # (DESIGN.md), so no correct cell comes near 60 s even on a busy grading machine. An infinite loop
-# costs its first cell 60 s; after that every cell of the notebook gets a tenth of the limit
+# costs its first cell 60 s; after that every cell of the notebook gets a twentieth of the limit
 # (CappedExecute.timeout_after_timeout) and the whole notebook five limits
-# (CappedExecute.notebook_timeout), so a looping function called by ten cells costs 2 minutes, not 10.
+# (CappedExecute.notebook_timeout), so a looping function called by ten cells costs 87 s, not 10 min.
 c.ExecutePreprocessor.timeout = 60
 c.ExecutePreprocessor.interrupt_on_timeout = True
 

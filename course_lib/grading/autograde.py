@@ -154,8 +154,8 @@ class CappedExecute(Execute):
 
     output_limit = Integer(1_000_000, help="characters of output kept per cell").tag(config=True)
     timeout_after_timeout = Integer(0, help=(
-        "per-cell limit once a cell of the notebook has timed out, in seconds (0: a tenth of "
-        "the cell timeout, at least 5 s)")).tag(config=True)
+        "per-cell limit once a cell of the notebook has timed out, in seconds (0: a twentieth "
+        "of the cell timeout, at least 3 s)")).tag(config=True)
     notebook_timeout = Integer(0, help=(
         "seconds the whole notebook may take (0: five cell timeouts)")).tag(config=True)
     checks_file = Unicode(str(Path(__file__).resolve().parents[1] / "lessons" / "checks.py"),
@@ -191,7 +191,7 @@ class CappedExecute(Execute):
         return cell, resources
 
     def short_timeout(self) -> int:
-        return self.timeout_after_timeout or max(5, math.ceil((self.timeout or 60) / 10))
+        return self.timeout_after_timeout or max(3, math.ceil((self.timeout or 60) / 20))
 
     def _get_timeout(self, cell):
         """The cell timeout (the short one after a first timeout), never past the notebook's
