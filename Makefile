@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_cpu.py
 	$(PY) benchmarks/bench_widgets.py
 	$(PY) benchmarks/bench_sandbox.py
+	$(PY) benchmarks/bench_grading.py
 	$(PY) benchmarks/bench_gpu.py
 
 clean-venv:
