@@ -15,8 +15,8 @@ then a regrade of the pool's class with nothing changed, and one learner whose f
 function loops forever (the default cell timeout, 60 s). Seconds per learner are wall time ÷ learners and CPU
 time (this process and its children) ÷ learners. Targets (issue 14): one job ≤ 1.10× plain
 nbgrader per learner; pool and cluster ≥ 1.7× the one-job throughput on 2 cores; the looping
-learner ≤ 1.5× the cell timeout in all; the regrade ≤ 5 % of the first run. The projection divides
-the one-job CPU seconds per learner by the cores, at the pool's measured efficiency.
+learner ≤ 1.5× the cell timeout in all; the regrade ≤ 5 % of the first run. The projection takes
+the local pool's wall seconds per learner times its jobs (core-seconds a learner) over N cores.
 """
 
 from __future__ import annotations
@@ -211,14 +211,14 @@ def main(argv: list[str]) -> int:
     pool_wall = next(w for n, (w, _) in rows.items() if n.startswith("grade, local"))
     print(f"regrade, nothing changed: {regrade[0]:.1f} s = {100 * regrade[0] / pool_wall:.1f} % "
           f"of the first run (≤ 5 %) {verdict(regrade[0] / pool_wall, 0.05)}")
-    cpu_one = rows["grade, one job"][1] / learners
     pool_name = next(n for n in rows if n.startswith("grade, local"))
+    core_seconds = rows[pool_name][0] / learners * max(1, jobs)  # wall × cores, per learner
     efficiency = (rows["grade, one job"][0] / rows[pool_name][0]) / max(1, jobs)
-    print(f"\nProjected hours (one-job CPU {cpu_one:.2f} s/learner, pool efficiency "
-          f"{efficiency:.2f} per core):")
+    print(f"\nProjected hours ({core_seconds:.2f} core-seconds a learner in the local pool, "
+          f"{efficiency:.2f} of linear speed-up per core):")
     print(f"{'cores':>8}{'1,000 learners':>16}{'50,000 learners':>17}")
     for cores in (2, 16, 64, 256):
-        hours = [n * cpu_one / (cores * efficiency) / 3600 for n in (1_000, 50_000)]
+        hours = [n * core_seconds / cores / 3600 for n in (1_000, 50_000)]
         print(f"{cores:8d}{hours[0]:16.2f}{hours[1]:17.1f}")
     out.update(learners=learners, loop_seconds=loop[0], regrade_seconds=regrade[0],
                efficiency=efficiency)
