@@ -5,7 +5,8 @@
 One run, one machine, the same generated class (LEARNERS copies of notebook 01's release with the
 solution's answers typed in), each contender in a fresh course folder, one after the other:
 
-* plain nbgrader: ``nbgrader autograde`` with nbgrader's own preprocessors, no sandbox, serial;
+* plain nbgrader: ``nbgrader autograde`` then ``nbgrader generate_feedback``, with nbgrader's own
+  preprocessors, no sandbox, serial (``grade`` writes the same feedback pages);
 * ``grade`` with one job (sandboxed, feedback, figures: what an instructor runs);
 * ``grade`` with the local pool (``--jobs`` default: a learner per CPU);
 * ``grade --scheduler`` on a two-worker Dask cluster on this machine, when dask and the
@@ -92,8 +93,9 @@ def plain_nbgrader(src: Path, course: Path) -> None:
         target = course / "submitted" / learner / ASSIGNMENT
         target.mkdir(parents=True)
         shutil.copy(src / learner / "forward_propagation.ipynb", target)
-    run = [str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--force"]
-    subprocess.run(run, cwd=course, check=True, capture_output=True, env=env)
+    for step in ("autograde", "generate_feedback"):  # grade writes feedback pages too
+        run = [str(BIN / "nbgrader"), step, ASSIGNMENT, "--force"]
+        subprocess.run(run, cwd=course, check=True, capture_output=True, env=env)
 
 
 def free_port() -> int:
@@ -167,7 +169,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         src = write_class(tmp / "class", learners, answered_release())
-        rows["plain nbgrader autograde"] = timed(lambda: plain_nbgrader(src, tmp / "plain"))
+        rows["plain nbgrader (+ feedback)"] = timed(lambda: plain_nbgrader(src, tmp / "plain"))
         rows["grade, one job"] = timed(lambda: grading.grade(
             src, ASSIGNMENT, tmp / "one", jobs=1, **quiet))
         jobs = grading.DEFAULT_JOBS
@@ -191,7 +193,7 @@ def main(argv: list[str]) -> int:
         loop = timed(lambda: grading.grade(loop_src, ASSIGNMENT, tmp / "loopc", jobs=1,
                                            timeout=LOOP_TIMEOUT, **quiet))
 
-    plain_wall = rows["plain nbgrader autograde"][0] / learners
+    plain_wall = rows["plain nbgrader (+ feedback)"][0] / learners
     one_wall = rows["grade, one job"][0] / learners
     print(f"Grading notebook {ASSIGNMENT}: {learners} learners, {os.cpu_count()} CPUs")
     print(f"{'':34}{'wall s/learner':>16}{'CPU s/learner':>15}{'learners/min':>14}")
