@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .common import GradingError, config_file
+from .common import GradingError, config_file, write_files
 
 INSTALL = 'pip install -e ".[cluster]"'
 
@@ -210,9 +210,4 @@ def _replace_files(folder: Path, files: dict[str, bytes]) -> None:
     """``folder`` holding exactly ``files`` (path under it -> bytes)."""
     if folder.exists():
         shutil.rmtree(folder)
-    for name, data in files.items():
-        path = (folder / name).resolve()
-        if folder.resolve() not in path.parents:
-            raise GradingError(f"refused file name {name!r} from a worker")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    write_files(folder, files, "worker's file")

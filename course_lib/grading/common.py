@@ -98,6 +98,16 @@ def notebook_names(folder: Path) -> list[str]:
     return sorted(p.stem for p in Path(folder).glob("*.ipynb"))
 
 
+def write_files(base: Path, files: dict[str, bytes], what: str = "file") -> None:
+    """Write ``files`` (path under ``base`` -> bytes); a path that leaves ``base`` is refused."""
+    for name, data in files.items():
+        path = (base / name).resolve()
+        if base.resolve() not in path.parents:
+            raise GradingError(f"refused {what} name {name!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def replace_folder(source: Path, target: Path) -> None:
     """Make ``target`` hold exactly the files of ``source`` (stale generated files go)."""
     target.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from .common import GradingError, course_config_text, skip_slow_optional_imports
+from .common import GradingError, course_config_text, skip_slow_optional_imports, write_files
 
 _TEMPLATES: dict[str, Path] = {}  # hash of the assignment source and settings -> course folder
 _LOCK = threading.Lock()  # a worker with several threads prepares each template once
@@ -124,13 +124,7 @@ def _template(assignment: str, source: dict[str, bytes], settings: str) -> Path:
         (root / "course_settings.py").write_text(settings, encoding="utf-8")
         (root / "nbgrader_config.py").write_text(
             course_config_text(root / "course_settings.py"), encoding="utf-8")
-        base = root / "source" / assignment
-        for name, data in source.items():
-            path = (base / name).resolve()
-            if base.resolve() not in path.parents:
-                raise GradingError(f"refused source file name {name!r}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        write_files(root / "source" / assignment, source, "source file")
         nbg.generate_assignment(nbg.make_api(nbg.load_config(root / "nbgrader_config.py")),
                                 assignment)
         _TEMPLATES[key] = root
