@@ -15,6 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
+from . import history
 from .borrowing import scan_borrowing
 from .common import (
     REPO,
@@ -31,7 +32,7 @@ from .uploads import REFUSED, Upload, group_by_student, pick_file, read_source
 
 
 def collect(src: Path, assignment: str, course: Path = Path("grading"),
-            repo: Path = REPO) -> list[Submission]:
+            repo: Path = REPO, keep: str = "last") -> list[Submission]:
     """Put every learner's notebook from ``src`` (folder or LMS zip) into nbgrader's layout.
 
     Each file is kept as received under ``originals/``; a cleaned copy (see
@@ -44,17 +45,20 @@ def collect(src: Path, assignment: str, course: Path = Path("grading"),
     course = init_course_folder(course, assignment, repo)
     nbg.generate_assignment(nbg.make_api(nbg.load_config(course / "nbgrader_config.py")),
                             assignment)
-    return collect_files(files, Path(src), assignment, course)
+    return collect_files(files, Path(src), assignment, course, keep=keep)
 
 
 def collect_files(files: dict[str, bytes], src: Path, assignment: str,
-                  course: Path, force: bool = True) -> list[Submission]:
+                  course: Path, force: bool = True, keep: str = "last") -> list[Submission]:
     """Collect ``files`` (original path -> bytes, read from ``src``) into the prepared
     ``course`` folder, whose ``release/<id>`` must exist; returns one Submission per learner.
 
     Each collected learner gets a ``key``: the hash of their cleaned notebook and of the
     assignment's source. Unless ``force``, a learner whose key is the one their last complete
-    grading recorded keeps that grading (``reused``: nothing of theirs is redone)."""
+    grading recorded keeps that grading (``reused``: nothing of theirs is redone).
+
+    Every upload is kept in the learner's history (``history.py``); the newest is graded (the
+    first with ``keep="first"``), so an older upload in ``files`` never replaces a newer one."""
     import nbformat
 
     release_dir = course / "release" / assignment
@@ -72,9 +76,15 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
                             sorted((course / "source" / assignment).glob("*.ipynb"))))
     for upload in uploads:
         _keep_originals(course, assignment, upload)
+        change, entry = None, None
+        if upload.files:
+            upload, change, entry = history.choose(course, assignment, upload, src, keep)
         sub = Submission(student=upload.student, assignment=assignment,
                          original_name=upload.original_name,
-                         original_files=sorted(upload.files), notebook=name)
+                         original_files=sorted(upload.files), notebook=name,
+                         lms=dict(upload.lms), submitted_at=upload.submitted_at,
+                         upload=entry and entry["sha"], change=change,
+                         uploads=history.history_count(course, assignment, upload.student))
         left_out = _left_out(upload)
         if not upload.files:  # only a refused symlink or special file: nothing to read
             _forget_derived(course, upload.student, assignment)
@@ -194,5 +204,8 @@ def _update_students(course: Path, assignment: str, uploads: list[Upload], src: 
     for upload in uploads:
         entry = students.setdefault(upload.student, {"original_name": upload.original_name,
                                                      "assignments": {}})
+        if upload.lms:  # the LMS's ids: what its import files are keyed by
+            entry.setdefault("lms", {}).update(
+                {k: v for k, v in upload.lms.items() if k not in ("late", "submission_id")})
         entry["assignments"][assignment] = {"files": sorted(upload.files), "source": str(src)}
     write_json(path, students)

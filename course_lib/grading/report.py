@@ -42,6 +42,49 @@ class Submission:
     sandboxed: bool = True  # False only under --unsafe-no-sandbox
     key: str | None = None  # hash of the cleaned notebook and the source (regrades skip a match)
     reused: bool = False  # graded by an earlier run of the same notebook and source, kept
+    lms: dict = field(default_factory=dict)  # the LMS's ids for the learner (uploads.lms_identity)
+    submitted_at: str | None = None  # the graded upload's time, ISO 8601 in UTC
+    upload: str | None = None  # hash of the graded upload's files (history.py)
+    uploads: int = 1  # distinct uploads kept for this learner
+    change: str | None = None  # what changed since the learner's last run, in words
+    late: bool = False
+    late_days: int = 0
+    penalty_percent: float = 0.0  # of the points possible (deadlines.py)
+    penalty: float = 0.0  # points taken off the score
+    final_score: float = 0.0  # score - penalty
+    similar: list = field(default_factory=list)  # similarity.py: pairs above the threshold
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Submission:
+        """A Submission from its report JSON (keys this version does not know are left out)."""
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def auto_points(self) -> tuple[float, float]:
+        """(score, max) of the autograded cells."""
+        auto = [g for g in self.grades.values() if g.get("auto", True)]
+        return (sum(g.get("score") or 0 for g in auto), sum(g.get("max_score") or 0 for g in auto))
+
+    @property
+    def manual_pending(self) -> float:
+        """Points of cells still waiting for a person in the formgrader."""
+        return sum(g.get("max_score") or 0 for g in self.grades.values()
+                   if g.get("needs_manual_grade"))
+
+    def points_text(self) -> str:
+        """E.g. "5/5 auto, 1 manual pending" or "5/5 auto, 1/1 manual"."""
+        if not self.grades:
+            return f"{self.score:g}/{self.max_score:g}"
+        got, most = self.auto_points
+        text = f"{got:g}/{most:g} auto"
+        manual = [g for g in self.grades.values() if not g.get("auto", True)]
+        if self.manual_pending:
+            text += f", {self.manual_pending:g} manual pending"
+        elif manual:
+            text += (f", {sum(g.get('score') or 0 for g in manual):g}/"
+                     f"{sum(g.get('max_score') or 0 for g in manual):g} manual")
+        return text
 
     @property
     def flags(self) -> list[str]:
@@ -76,6 +119,11 @@ class Submission:
             flags.append("not collected: " + "; ".join(f["dropped"]))
         if not self.sandboxed:
             flags.append("graded WITHOUT a sandbox (--unsafe-no-sandbox)")
+        if self.late:
+            flags.append(f"late: {self.late_days} day(s), -{self.penalty:g} points "
+                         f"({self.penalty_percent:g} %)" if self.late_days else "late (LMS)")
+        for pair in self.similar:
+            flags.append(f"similar to {pair['other']} ({pair['percent']:.0f} %)")
         return flags
 
     @property
@@ -102,6 +150,10 @@ class Submission:
         if f.get("refused"):
             reasons.append("the upload holds a symlink, a special file or a crafted path, "
                            "which was refused")
+        if self.similar:
+            others = ", ".join(p["other"] for p in self.similar)
+            reasons.append(f"answer cells much like {others}'s (similarity report; the score "
+                           "is not changed)")
         return reasons
 
     @property

@@ -24,13 +24,15 @@ import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .common import GradingError
 
 MAX_BYTES = 100 * 1024 * 1024  # nbgrader's own limit for one file
 
-CANVAS = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)(?:_late|_LATE)?_(?P<number>\d+)(?:_\d+)?_(?P<file>.+)$")
+CANVAS = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)(?P<late>_late|_LATE)?_(?P<number>\d+)"
+                    r"(?:_(?P<submission>\d+))?_(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<number>\d+)_assignsubmission_[a-z]+_(?P<file>.*)$")
 
 
@@ -47,15 +49,24 @@ class Upload:
     files: dict[str, bytes] = field(default_factory=dict)  # original path -> content
     number: str | None = None  # the LMS's number for the learner, when there is one
     dropped: dict[str, str] = field(default_factory=dict)  # original path -> why not collected
+    lms: dict = field(default_factory=dict)  # the LMS's identity: see ``lms_identity``
+    times: dict[str, str] = field(default_factory=dict)  # original path -> ISO time, UTC
+
+    @property
+    def submitted_at(self) -> str | None:
+        """The upload's time: its newest file's (ISO 8601, UTC), None when the source had none."""
+        return max(self.times.values(), default=None)
 
 
 class Source(dict):
     """Original path -> bytes of every notebook collected from a source, and ``dropped``: each
     entry that was left out, original path -> why (``REFUSED`` reasons send a learner to review)."""
 
-    def __init__(self, files=(), dropped: dict[str, str] | None = None):
+    def __init__(self, files=(), dropped: dict[str, str] | None = None,
+                 times: dict[str, str] | None = None):
         super().__init__(files)
         self.dropped: dict[str, str] = dict(dropped or {})
+        self.times: dict[str, str] = dict(times or {})  # path -> ISO 8601 time in UTC
 
 
 SYMLINK = "symlink refused"
@@ -88,7 +99,8 @@ def read_source(src: Path) -> Source:
     elif zipfile.is_zipfile(src):
         found = _read_zip(src)
     elif src.suffix.lower() == ".ipynb":
-        found = Source({src.name: src.read_bytes()})
+        found = Source({src.name: src.read_bytes()}, times={
+            src.name: _iso(datetime.fromtimestamp(src.stat().st_mtime, timezone.utc))})
     else:
         raise CollectError(f"{src} is neither a folder, a zip file nor a notebook.")
     if not found and not any(why in (SYMLINK, SPECIAL) for why in found.dropped.values()):
@@ -125,6 +137,7 @@ def _read_folder(src: Path) -> Source:
                 continue
             with os.fdopen(handle, "rb") as stream:
                 found[rel] = stream.read(MAX_BYTES + 1)
+            found.times[rel] = _iso(datetime.fromtimestamp(info.st_mtime, timezone.utc))
     return found
 
 
@@ -155,7 +168,29 @@ def _read_zip(src: Path) -> Source:
             if name in found:
                 found.dropped[name] = "duplicate entry in the zip (the last copy was collected)"
             found[name] = data
+            found.times[name] = _zip_time(info)
     return found
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _zip_time(info: zipfile.ZipInfo) -> str:
+    """A zip entry's time in UTC. The zip format stores a local time without a zone; the LMSs'
+    downloads write UTC (Canvas, Moodle on a UTC server), so it is read as UTC; an extended
+    timestamp field (0x5455, written by Info-ZIP and most tools) is UTC by definition and wins."""
+    extra = info.extra
+    while len(extra) >= 4:
+        kind, size = int.from_bytes(extra[:2], "little"), int.from_bytes(extra[2:4], "little")
+        body = extra[4:4 + size]
+        if kind == 0x5455 and len(body) >= 5 and body[0] & 1:
+            return _iso(datetime.fromtimestamp(int.from_bytes(body[1:5], "little"), timezone.utc))
+        extra = extra[4 + size:]
+    try:
+        return _iso(datetime(*info.date_time, tzinfo=timezone.utc))
+    except ValueError:  # a zero date in a crafted zip
+        return _iso(datetime(1980, 1, 1, tzinfo=timezone.utc))
 
 
 def _skip_reason(path: str) -> str | None:
@@ -180,7 +215,8 @@ def _skip_reason(path: str) -> str | None:
     return None
 
 
-def group_by_student(files: dict[str, bytes], dropped: dict[str, str] | None = None) -> list[Upload]:
+def group_by_student(files: dict[str, bytes], dropped: dict[str, str] | None = None,
+                     times: dict[str, str] | None = None) -> list[Upload]:
     """One Upload per learner, ids made unique, sorted by id.
 
     ``dropped`` (path -> why, as ``read_source`` gives it) goes to the learner each path names;
@@ -203,8 +239,13 @@ def group_by_student(files: dict[str, bytes], dropped: dict[str, str] | None = N
                 original_name=name, number=number)
         return uploads[name, number]
 
+    times = dict(times if times is not None else getattr(files, "times", {}))
     for path, data in files.items():
-        upload_for(path).files[path] = data
+        upload = upload_for(path)
+        upload.files[path] = data
+        if path in times:
+            upload.times[path] = times[path]
+        _merge_identity(upload.lms, lms_identity(path[len(prefix):]))
     for path in refused:
         upload_for(path).dropped[path] = dropped[path]
     for path, why in dropped.items():
@@ -245,6 +286,32 @@ def _learner(path: str) -> tuple[str, str | None]:
     if len(parts) > 1:
         return parts[0], None
     return filename, None
+
+
+def lms_identity(path: str) -> dict:
+    """What an LMS download's name says of its learner, for the import files it takes back:
+    ``{"lms": "canvas", "user_id", "submission_id", "late"}`` for Canvas
+    (``name[_late]_<user id>_<submission id>_<file>``), ``{"lms": "moodle", "participant",
+    "full_name"}`` for Moodle (``Full Name_<participant id>_assignsubmission_file_``), else {}."""
+    parts = PurePosixPath(path).parts
+    for part in parts:
+        match = MOODLE.match(part)
+        if match:
+            return {"lms": "moodle", "participant": match["number"],
+                    "full_name": match["name"].strip()}
+    match = CANVAS.match(parts[-1]) if len(parts) == 1 else None
+    if match:
+        return {"lms": "canvas", "user_id": match["number"],
+                "submission_id": match["submission"], "late": bool(match["late"])}
+    return {}
+
+
+def _merge_identity(into: dict, found: dict) -> None:
+    """Several files of one learner: the LMS marks any of them late, the last id wins."""
+    late = into.get("late", False) or found.get("late", False)
+    into.update({k: v for k, v in found.items() if v is not None})
+    if "late" in into:
+        into["late"] = late
 
 
 def slug(name: str) -> str:
