@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sandbox
+from . import deadlines, sandbox, similarity, term
 from .collect import collect_files
 from .common import (
     DEFAULT_JOBS,
@@ -25,7 +25,7 @@ from .hidden import hidden_code_lines
 from .integrity import run_findings
 from .pool import WorkerPool, worker_env
 from .progress import Progress
-from .report import Submission, feedback_leaks, summary_table, write_report, write_summary
+from .report import Submission, feedback_leaks, write_report
 from .uploads import QUIET, read_source
 
 
@@ -46,7 +46,9 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
           submission_limit: float | None = None, memory_limit: float = 2.0,
           figures: bool = True, feedback: bool = True, unsafe_no_sandbox: bool = False,
           force: bool = False, feedback_images: bool = True, scheduler: str | None = None,
-          echo=print) -> GradeRun:
+          echo=print, due: str | None = None, late_penalty: str | None = None,
+          grace: str | None = None, keep: str = "last",
+          similarity_threshold: float = similarity.THRESHOLD) -> GradeRun:
     """Collect, pre-clean, autograde, write feedback, reports and the CSV, for a whole class.
 
     ``timeout`` is the per-cell limit (nbgrader_config.py's by default); ``submission_limit``
@@ -71,6 +73,12 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
     With ``scheduler`` (a Dask scheduler's address, ``tcp://host:8786``) each learner is graded
     as one task on that Dask cluster (``cluster.py``, ``remote.py``; the workers need the course
     environment and bubblewrap); this process alone writes the course folder and the gradebook.
+
+    ``due``, ``late_penalty`` and ``grace`` are the late policy (``deadlines.py``); ``keep``
+    which of a learner's uploads is graded (``history.py``: "last" by default). Answer cells
+    much alike between learners (``similarity.py``, at ``similarity_threshold``) send both to
+    review and never change a score. ``summary.md`` and the printed summary cover the whole
+    class, every run (``term.py``).
     """
     import nbformat
 
@@ -81,6 +89,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
 
         require_dask()  # one sentence saying how to install it, before anything is done
     require_assignment(Path(repo), assignment)
+    late_policy = deadlines.policy(due, late_penalty, grace)
     files = read_source(Path(src))
     # On a cluster the kernels run on the workers, and each worker checks its own sandbox.
     if not scheduler and not unsafe_no_sandbox and (why := sandbox.problem()):
@@ -112,7 +121,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
         where = f"{jobs} at a time"
     with pool:
         nbg.generate_assignment(nbg.make_api(config), assignment)
-        submissions = collect_files(files, Path(src), assignment, course, force=force)
+        submissions = collect_files(files, Path(src), assignment, course, force=force, keep=keep)
         to_grade = sorted({s.student for s in submissions if s.status == "collected"})
         reused = sum(s.reused for s in submissions)
         echo(f"Grading {len(to_grade)} of {len(submissions)} submissions for {assignment} "
@@ -151,12 +160,13 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
             sub.sandboxed = not unsafe_no_sandbox
     _read_scores(config, assignment, submissions)
     for sub in submissions:
+        deadlines.apply(late_policy, sub)
         if feedback and sub.feedback is None and sub.status in ("failed", "invalid"):
             sub.feedback = _failure_page(course, sub)
         write_report(course, sub)
-    summary = write_summary(course, assignment, submissions)
+    similarity.report(course, assignment, threshold=similarity_threshold)
+    summary, table = term.write_class_summary(course, assignment, submissions, late_policy)
     csv_path = export(course)
-    table = summary_table(submissions)
     echo("")
     echo(table)
     dropped = {p: why for p, why in getattr(files, "dropped", {}).items() if why not in QUIET}
@@ -266,10 +276,19 @@ def _read_scores(config, assignment: str, submissions: list[Submission]) -> None
             except MissingEntry:
                 continue
             sub.score = found.score
-            sub.needs_manual_grading = bool(found.needs_manual_grade)
+            if sub.change and sub.change.startswith("unchanged"):
+                # nbgrader marks every manually graded cell for review again on a regrade; of
+                # the very notebook that was graded by hand, the manual grade still holds.
+                for nb in found.notebooks:
+                    for g in nb.grades:
+                        if g.needs_manual_grade and g.manual_score is not None:
+                            g.needs_manual_grade = False
+                gb.db.commit()
             sub.grades = {g.name: {"score": g.score, "max_score": g.max_score,
-                                   "needs_manual_grade": g.needs_manual_grade}
+                                   "needs_manual_grade": bool(g.needs_manual_grade),
+                                   "auto": g.auto_score is not None}
                           for nb in found.notebooks for g in nb.grades}
+            sub.needs_manual_grading = any(g["needs_manual_grade"] for g in sub.grades.values())
 
 
 def write_feedback(assignment: str, course: Path = Path("grading"),

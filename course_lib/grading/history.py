@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from .common import GradingError, write_json, write_files
+from .common import GradingError, write_files, write_json
 from .uploads import Upload
 
 KEEP = ("last", "first")
@@ -64,7 +64,7 @@ def choose(course: Path, assignment: str, upload: Upload, src: Path,
                  for n, path in enumerate(sorted(upload.files))}
         write_files(folder / sha[:16], {names[p]: upload.files[p] for p in names}, "history")
         entries[sha] = {"sha": sha, "submitted_at": upload.submitted_at, "source": str(src),
-                        "seen": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+                        "seen": datetime.now(UTC).isoformat(timespec="microseconds"),
                         "files": names, "times": dict(upload.times), "lms": dict(upload.lms)}
     ordered = sorted(entries.values(), key=_order)
     chosen = ordered[-1] if keep == "last" else ordered[0]

@@ -198,15 +198,24 @@ def summary_table(submissions: list[Submission], scores: bool = True) -> str:
     return "\n".join(lines)
 
 
-def write_summary(course: Path, assignment: str, submissions: list[Submission]) -> Path:
-    """``reports/<id>/summary.md``: the integrity report, a table then the details per learner."""
+def write_summary(course: Path, assignment: str, submissions: list[Submission],
+                  notes: list[str] | None = None) -> Path:
+    """``reports/<id>/summary.md``: the integrity report, a table then the details per learner,
+    and ``notes`` (what changed since the last run, the late policy) under the table."""
     path = course / "reports" / assignment / "summary.md"
     lines = [f"# {assignment}: integrity report", "",
-             "| student | original name | score | max | review | flags |", "|---|---|---|---|---|---|"]
+             "| student | original name | points | late | penalty | score | max | review | flags |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for sub in sorted(submissions, key=lambda s: s.student):
         flags = "; ".join(sub.flags).replace("|", "/") or "-"
-        lines.append(f"| {sub.student} | {sub.original_name} | {sub.score:g} | {sub.max_score:g} "
+        late = (f"{sub.late_days} d" if sub.late_days else "yes") if sub.late else ""
+        submitted = f" ({sub.submitted_at})" if sub.late and sub.submitted_at else ""
+        lines.append(f"| {sub.student} | {sub.original_name} | {sub.points_text()} "
+                     f"| {late}{submitted} | {f'-{sub.penalty:g}' if sub.penalty else ''} "
+                     f"| {sub.final_score:g} | {sub.max_score:g} "
                      f"| {'YES' if sub.needs_review else ''} | {flags} |")
+    if notes:
+        lines += [""] + notes
     lines += ["", "## Details", ""]
     for sub in sorted(submissions, key=lambda s: s.student):
         if not (sub.flags or sub.errors):

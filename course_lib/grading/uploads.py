@@ -24,7 +24,7 @@ import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from .common import GradingError
@@ -100,7 +100,7 @@ def read_source(src: Path) -> Source:
         found = _read_zip(src)
     elif src.suffix.lower() == ".ipynb":
         found = Source({src.name: src.read_bytes()}, times={
-            src.name: _iso(datetime.fromtimestamp(src.stat().st_mtime, timezone.utc))})
+            src.name: _iso(datetime.fromtimestamp(src.stat().st_mtime, UTC))})
     else:
         raise CollectError(f"{src} is neither a folder, a zip file nor a notebook.")
     if not found and not any(why in (SYMLINK, SPECIAL) for why in found.dropped.values()):
@@ -137,7 +137,7 @@ def _read_folder(src: Path) -> Source:
                 continue
             with os.fdopen(handle, "rb") as stream:
                 found[rel] = stream.read(MAX_BYTES + 1)
-            found.times[rel] = _iso(datetime.fromtimestamp(info.st_mtime, timezone.utc))
+            found.times[rel] = _iso(datetime.fromtimestamp(info.st_mtime, UTC))
     return found
 
 
@@ -173,7 +173,7 @@ def _read_zip(src: Path) -> Source:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _zip_time(info: zipfile.ZipInfo) -> str:
@@ -185,12 +185,12 @@ def _zip_time(info: zipfile.ZipInfo) -> str:
         kind, size = int.from_bytes(extra[:2], "little"), int.from_bytes(extra[2:4], "little")
         body = extra[4:4 + size]
         if kind == 0x5455 and len(body) >= 5 and body[0] & 1:
-            return _iso(datetime.fromtimestamp(int.from_bytes(body[1:5], "little"), timezone.utc))
+            return _iso(datetime.fromtimestamp(int.from_bytes(body[1:5], "little"), UTC))
         extra = extra[4 + size:]
     try:
-        return _iso(datetime(*info.date_time, tzinfo=timezone.utc))
+        return _iso(datetime(*info.date_time, tzinfo=UTC))
     except ValueError:  # a zero date in a crafted zip
-        return _iso(datetime(1980, 1, 1, tzinfo=timezone.utc))
+        return _iso(datetime(1980, 1, 1, tzinfo=UTC))
 
 
 def _skip_reason(path: str) -> str | None:
