@@ -18,7 +18,9 @@ from .common import existing_course_folder
 def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
     """Write the grade CSV: one row per learner ever collected, a score column per assignment.
 
-    Columns: student, original_name, then ``<id>`` and ``<id>_max`` per assignment, total,
+    Columns: student, original_name, then ``<id>`` (the score after any late penalty) and
+    ``<id>_max`` per assignment (and, where the uploads carried a time, ``<id>_submitted``
+    (ISO 8601, UTC), ``<id>_late`` (yes/no) and ``<id>_penalty`` (points taken off)), total,
     max_total, needs_manual_grading, needs_review, flags. A learner with an unreadable file or
     no submission gets 0 and a flag.
     """
@@ -43,6 +45,8 @@ def export(course: Path = Path("grading"), output: Path | None = None) -> Path:
     columns = ["student", "original_name"]
     for assignment in sorted(assignments):
         columns += [assignment, f"{assignment}_max"]
+        if any(r.get("submitted_at") for (a, _), r in reports.items() if a == assignment):
+            columns += [f"{assignment}_{c}" for c in ("submitted", "late", "penalty")]
     columns += ["total", "max_total", "needs_manual_grading", "needs_review", "flags"]
     output = Path(output) if output else course / "grades.csv"
     return write_csv(output, columns, rows)
@@ -93,6 +97,11 @@ def _export_row(gb, student: str, original_name: str, assignments: dict[str, flo
         if report.get("flags"):
             flags.append(f"{assignment}: {'; '.join(report['flags'])}")
         review = review or bool(report.get("needs_review"))
+        penalty = min(score, max_score * report.get("penalty_percent", 0.0) / 100)
+        score = round(score - penalty, 6)
+        row[f"{assignment}_submitted"] = report.get("submitted_at") or ""
+        row[f"{assignment}_late"] = "yes" if report.get("late") else "no"
+        row[f"{assignment}_penalty"] = round(penalty, 6)
         row[assignment], row[f"{assignment}_max"] = float(score), float(max_score)
         total, max_total = total + score, max_total + max_score
     row.update(total=float(total), max_total=float(max_total),
