@@ -6,9 +6,9 @@ from __future__ import annotations
 import copy
 
 import nbformat
+from grading_helpers import FIXTURE_REPO, grade_id
 
 from course_lib.grading import similarity
-from grading_helpers import FIXTURE_REPO, grade_id
 
 RELEASE = nbformat.read(FIXTURE_REPO / "notebooks" / "00_fixture" / "fixture.ipynb", as_version=4)
 SOLUTION = nbformat.read(FIXTURE_REPO / "solutions" / "00_fixture" / "fixture.ipynb", as_version=4)

@@ -210,8 +210,6 @@ def report(course: Path, assignment: str, threshold: float = THRESHOLD) -> Path:
                 {"other": pair[other], "percent": round(pair["percent"], 1),
                  "shared": pair["shared"]})
     for path in sorted((course / "reports" / assignment).glob("*.json")):
-        if path.name == "term.json":
-            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

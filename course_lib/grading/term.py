@@ -1,9 +1,9 @@
 """The class over the term: one summary of every learner ever collected, whichever run graded them.
 
-Each learner's report JSON (``reports/<id>/<student>.json``) is the record; ``term.json`` beside
-them keeps what the last run showed (score, upload, status), so that each run says per learner
-what changed since then, or that nothing did. The printed summary and ``summary.md`` always
-list the whole class: autograded points, manual points pending ("5/5 auto, 1 manual pending"),
+Each learner's report JSON (``reports/<id>/<student>.json``) is the record;
+``history/<id>/_term.json`` keeps what the last run showed (score, upload, status), so that
+each run says per learner what changed since then, or that nothing did. The printed summary
+and ``summary.md`` always list the whole class: autograded points, manual points pending ("5/5 auto, 1 manual pending"),
 lateness and penalty, review and flags.
 """
 
@@ -20,8 +20,6 @@ def whole_class(course: Path, assignment: str) -> list[Submission]:
     """Every learner with a report for ``assignment``, sorted by id."""
     subs = []
     for path in sorted((course / "reports" / assignment).glob("*.json")):
-        if path.name == "term.json":
-            continue
         try:
             subs.append(Submission.from_dict(json.loads(path.read_text(encoding="utf-8"))))
         except (OSError, ValueError, TypeError):
@@ -87,17 +85,17 @@ def class_table(subs: list[Submission], changed: dict[str, str]) -> str:
 
 def write_class_summary(course: Path, assignment: str, run: list[Submission],
                         policy=None) -> tuple[Path, str]:
-    """Update ``term.json`` from this run and return (summary.md's path, the printed table).
+    """Update ``_term.json`` from this run and return (summary.md's path, the printed table).
     ``run`` is this run's learners; the table covers every learner with a report."""
     folder = course / "reports" / assignment
-    state_file = folder / "term.json"
+    state_file = course / "history" / assignment / "_term.json"  # not a learner's report
     try:
         before = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         before = {}
     everyone = whole_class(course, assignment)
     changed = changes(before.get("learners", {}), everyone)
-    folder.mkdir(parents=True, exist_ok=True)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
     write_json(state_file, {"learners": {s.student: _state(s) for s in everyone},
                             "policy": policy.as_dict() if policy is not None else None,
                             "last_run": sorted(s.student for s in run)})
