@@ -65,6 +65,13 @@ def term(tmp_path_factory):
     course = folder / "grading"
     runs = [_grade(first, course), _grade(late, course), _grade(first, course)]
     canvas = lms.export_lms(course, "00_fixture", "canvas", lms_assignment_id="4242")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # the formgrader's work
+        grade = gb.find_grade("written_softmax_shift", "fixture", "00_fixture", "annsmith")
+        grade.manual_score = 1.0
+        gb.db.commit()
+    runs.append(_grade(first, course, force=True))  # everyone regraded by nbgrader again
     return {"course": course, "runs": runs, "canvas": canvas}
 
 
@@ -217,3 +224,18 @@ def test_late_days_count_from_the_due_time_once_past_the_grace():
     assert policy.late_days(at("2026-03-02T00:15+00:00")) == 1  # past it: 16 minutes late
     assert policy.late_days(at("2026-03-03T00:00+00:00")) == 2  # 24 h 1 min
     assert policy.late_days(at("2026-03-02T00:59+01:00")) == 0  # the same instant as the due
+
+
+@pytest.mark.slow
+def test_a_manual_grade_stays_done_when_the_same_upload_is_regraded(term):
+    run, printed = term["runs"][3]
+    assert "Grading 4 of 4" in printed
+    ann = {s.student: s for s in run.submissions}["annsmith"]
+    assert not ann.needs_manual_grading, "nbgrader's regrade marks it for review again"
+    assert ann.points_text() == "5/5 auto, 1/1 manual" and ann.final_score == 6
+    assert "annsmith: 5 -> 6 points" in printed
+    assert "bensmith" not in printed.split("Changed since the last run:")[1]
+    with open(term["course"] / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = {r["student"]: r for r in csv.DictReader(handle)}
+    assert rows["annsmith"]["needs_manual_grading"] == "no"
+    assert rows["bensmith"]["needs_manual_grading"] == "yes"

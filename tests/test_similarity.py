@@ -129,3 +129,34 @@ def test_winnowing_keeps_a_fingerprint_in_every_window():
     grams = len(toks) - similarity.K + 1
     prints = similarity.winnow(toks)
     assert 1 <= len(prints) <= grams - similarity.WINDOW + 1
+
+
+def test_the_report_lists_the_pair_with_its_code_and_sends_both_to_review_only(tmp_path):
+    import json
+    import shutil
+
+    from course_lib.grading.report import Submission, write_report
+
+    course = tmp_path / "grading"
+    for folder, source in (("release", "notebooks"), ("source", "solutions")):
+        (course / folder / "00_fixture").mkdir(parents=True)
+        shutil.copy(FIXTURE_REPO / source / "00_fixture" / "fixture.ipynb",
+                    course / folder / "00_fixture" / "fixture.ipynb")
+    for name, (d, s) in {"ann": (ANN_DOUBLE, ANN_SOFTMAX), "ben": (BEN_DOUBLE, BEN_SOFTMAX),
+                         "cat": (CAT_DOUBLE, CAT_SOFTMAX)}.items():
+        path = course / "submitted" / name / "00_fixture" / "fixture.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(_notebook(d, s), path)
+        write_report(course, Submission(student=name, assignment="00_fixture", original_name=name,
+                                        original_files=[], status="graded", score=5.0,
+                                        max_score=6.0, final_score=5.0))
+    text = similarity.report(course, "00_fixture").read_text()
+    assert "## ann and ben: 100 %" in text and "cat" not in text.split("##", 1)[1]
+    assert "    powered = np.exp(shifted)" in text and "    e = np.exp(s)" in text
+    reports = {n: json.loads((course / "reports" / "00_fixture" / f"{n}.json").read_text())
+               for n in ("ann", "ben", "cat")}
+    assert reports["ann"]["needs_review"] and reports["ben"]["needs_review"]
+    assert not reports["cat"]["needs_review"]
+    assert reports["ann"]["similar"] == [{"other": "ben", "percent": 100.0, "shared": 16}]
+    assert {n: (r["score"], r["final_score"]) for n, r in reports.items()} == {
+        n: (5.0, 5.0) for n in reports}, "similarity never changes a score"

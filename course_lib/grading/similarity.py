@@ -170,19 +170,38 @@ def compare(a: Fingerprints, b: Fingerprints, exclude: set[int] = frozenset()) -
 
 def similar_pairs(codes: dict[str, str], starter: list[str] = (),
                   threshold: float = THRESHOLD, min_shared: int = MIN_SHARED) -> list[dict]:
-    """Pairs of learners (id -> answer code) at or above ``threshold``, most alike first."""
+    """Pairs of learners (id -> answer code) at or above ``threshold``, most alike first.
+
+    Only pairs that share a fingerprint are compared (an index from fingerprint to learners),
+    and, as MOSS's ``-m`` does, a fingerprint held by more than ``common_limit(n)`` of the ``n``
+    learners counts as common code, not as evidence."""
     exclude: set[int] = set()
     for text in starter:
         exclude |= set(fingerprint(text).prints)
     prints = {student: fingerprint(code) for student, code in codes.items()}
+    holders: dict[int, list[str]] = {}
+    for student in sorted(prints):
+        for h in prints[student].prints:
+            if h not in exclude:
+                holders.setdefault(h, []).append(student)
+    limit = common_limit(len(prints))
+    exclude |= {h for h, who in holders.items() if len(who) > limit}
+    candidates = {(one, two) for h, who in holders.items() if len(who) <= limit
+                  for one, two in combinations(who, 2)}
     pairs = []
-    for one, two in combinations(sorted(prints), 2):
+    for one, two in sorted(candidates):
         found = compare(prints[one], prints[two], exclude)
         if found["shared"] >= min_shared and found["percent"] >= 100 * threshold:
             pairs.append({"a": one, "b": two, **found,
                           "code_a": [prints[one].code[i - 1] for i in found["lines_a"]],
                           "code_b": [prints[two].code[i - 1] for i in found["lines_b"]]})
     return sorted(pairs, key=lambda p: (-p["percent"], p["a"], p["b"]))
+
+
+def common_limit(learners: int) -> int:
+    """Learners that may hold a fingerprint before it is common code: 10, or a tenth of a
+    class of more than 100."""
+    return max(10, learners // 10)
 
 
 def report(course: Path, assignment: str, threshold: float = THRESHOLD) -> Path:
