@@ -19,7 +19,12 @@
                  fail-closed scoring, the sandboxed kernel manager)
     hidden       hidden-test regions: what feedback must never quote
     report       per-learner JSON, summary.md, the summary table, feedback leak check
+    history      every upload a learner made, and which one is graded (--keep)
+    deadlines    --due, --late-penalty, --grace: late days and the penalty
+    similarity   answer cells much alike between learners (own winnowing, as MOSS); review only
+    term         the whole class's summary, and what changed since the last run
     export       grades.csv
+    lms          Canvas's gradebook CSV, Moodle's grading worksheet, feedback zips for each
     common       GradingError, the repository, assignments and the course folder
 
 Imports run one way: cli -> steps -> common. Every command is also a function: ``release()``,
