@@ -239,3 +239,22 @@ def test_a_manual_grade_stays_done_when_the_same_upload_is_regraded(term):
         rows = {r["student"]: r for r in csv.DictReader(handle)}
     assert rows["annsmith"]["needs_manual_grading"] == "no"
     assert rows["bensmith"]["needs_manual_grading"] == "yes"
+
+
+def test_bad_term_options_are_one_sentence(tmp_path, capsys):
+    src = tmp_path / "class"
+    src.mkdir()
+    (src / "ann.ipynb").write_bytes(CORRECT)
+    for args, words in (
+            (["grade", str(src), "-a", "00_fixture", "--due", "2026-03-01T23:59"],
+             "has no time zone"),
+            (["grade", str(src), "-a", "00_fixture", "--due", "2026-03-01T23:59Z",
+              "--late-penalty", "ten percent"], "is not understood"),
+            (["grade", str(src), "-a", "00_fixture", "--late-penalty", "10%/day"], "need --due"),
+            (["export", "--format", "canvas"], "needs --assignment")):
+        code = grading.main(["--repo", str(FIXTURE_REPO), *args, "--course",
+                             str(tmp_path / "grading")])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("error: ") and words in err, err
+        assert err.count("\n") == 1
+    assert not (tmp_path / "grading").exists(), "nothing is made before the options are read"
