@@ -12,6 +12,7 @@ import copy
 import logging
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -99,6 +100,52 @@ def check(result: dict, what: str) -> None:
 
 def generate_assignment(api: NbGraderAPI, assignment: str) -> None:
     check(api.generate_assignment(assignment, force=True), f"generate assignment {assignment!r}")
+
+
+def generate_if_changed(course: Path, assignment: str, config: Config) -> bool:
+    """``generate_assignment`` in the course folder, unless its last run was for the same
+    source, settings and gradebook (a regrade then spends no time on it); True when it ran.
+
+    The key (``.grading/<id>.release``) hashes ``source/<id>``'s files, the course's
+    nbgrader_config.py and the settings it loads; the release notebooks and the gradebook must
+    also still be what that run left."""
+    stamp = Path(course) / ".grading" / f"{assignment}.release"
+    key = _release_key(Path(course), assignment)
+    try:
+        if stamp.read_text(encoding="ascii").strip() == key:
+            return False
+    except OSError:
+        pass
+    stamp.unlink(missing_ok=True)
+    generate_assignment(make_api(config), assignment)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(_release_key(Path(course), assignment) + "\n", encoding="ascii")
+    return True
+
+
+def _release_key(course: Path, assignment: str) -> str:
+    """The hash of what ``generate_assignment`` reads and writes for ``assignment``."""
+    import hashlib
+
+    from .common import CONFIG_MARKER
+
+    digest = hashlib.sha256()
+    config = course / "nbgrader_config.py"
+    files = [config]
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    if text.startswith(CONFIG_MARKER):  # the course's settings file, which it loads
+        files += [Path(m[2]) for m in re.finditer(r"load_subconfig\((['\"])(.*?)\1\)", text)]
+    for folder in ("source", "release"):
+        root = course / folder / assignment
+        files += sorted(p for p in root.rglob("*") if p.is_file()
+                        and ".ipynb_checkpoints" not in p.parts) if root.is_dir() else []
+    gradebook = course / "gradebook.db"
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+    # The gradebook changes with every grade; that it is there (the assignment in it) is enough.
+    digest.update(b"gradebook" if gradebook.exists() else b"no gradebook")
+    return digest.hexdigest()
 
 
 def gradebook_url(config: Config) -> str:

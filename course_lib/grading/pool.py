@@ -153,7 +153,8 @@ class _Pool:
 class WorkerPool:
     """``with WorkerPool(...) as pool: results = pool.run(students)``: student -> result.
 
-    Workers start (and import nbgrader) as soon as the pool is entered. A result is
+    Workers start (and import nbgrader) as soon as the pool is entered, or, on a regrade,
+    when ``run`` first has a learner to grade. A result is
     ``{"autograde": {"success", "log", "error"}, "feedback": {...}, "seconds"}``, or
     ``{"autograde": {"success": False, ...}, "worker": why}`` when the worker had to be stopped
     (more than ``limit`` seconds on one learner, or the worker died).
@@ -166,18 +167,37 @@ class WorkerPool:
                         assignment, str(timeout), str(int(figures)), str(int(feedback)),
                         str(memory_mb), str(int(sandbox)), str(int(feedback_images))]
         self.jobs, self.limit, self.env, self.log_path = jobs, limit, env, log_path
+        self.reports = Path(course) / "reports" / assignment
         self._pool: _Pool | None = None
 
     def __enter__(self) -> WorkerPool:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "a")
-        self._pool = _Pool(self.command, self.env, self._log, self.jobs, self.limit)
+        if not self.regrade:  # a first grading: the workers import nbgrader meanwhile
+            self._start()
         return self
+
+    @property
+    def regrade(self) -> bool:
+        """Whether this assignment was graded in this course folder before (its learners'
+        reports are there): then most learners are usually unchanged and kept, so workers
+        start only when ``run`` has a learner to grade (a regrade with nothing new starts
+        none)."""
+        return any(self.reports.glob("*.json"))
+
+    def _start(self) -> None:
+        if self._pool is None:
+            self._pool = _Pool(self.command, self.env, self._log, self.jobs, self.limit)
 
     def run(self, students: list[str], on_result=None) -> dict[str, dict]:
         """Grade ``students``; ``on_result(student, result)`` is called as each one finishes."""
-        return self._pool.run(students, on_result) if students else {}
+        if not students:
+            return {}
+        self._start()
+        return self._pool.run(students, on_result)
 
     def __exit__(self, *exc) -> None:
-        self._pool.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self._log.close()
