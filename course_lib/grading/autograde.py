@@ -21,8 +21,10 @@ import time
 import warnings
 from pathlib import Path
 
+from jinja2 import BytecodeCache
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
+from nbconvert.exporters import HTMLExporter
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import api as nbgrader_api
@@ -322,6 +324,39 @@ class CappedExecute(Execute):
                 "cell's output and dropped the rest]\n")))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+class _Templates(BytecodeCache):
+    """Compiled Jinja templates kept in memory for the life of the process."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _Templates()
+
+
+class CachedHTMLExporter(HTMLExporter):
+    """nbconvert's HTMLExporter whose templates are compiled once per process.
+
+    nbgrader makes a new exporter, and so a new Jinja environment, for every feedback page:
+    with one page a learner, compiling the feedback templates again each time was most of the
+    page's cost. Jinja's own bytecode cache (keyed by template name and checksum of its source)
+    keeps what it compiled; everything else (filters, config, resources) is the exporter's own.
+    """
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = _TEMPLATES
+        return environment
 
 
 class DropImages(NbGraderPreprocessor):
