@@ -207,6 +207,10 @@ class CappedExecute(Execute):
         "of the cell timeout, at least 3 s)")).tag(config=True)
     notebook_timeout = Integer(0, help=(
         "seconds the whole notebook may take (0: five cell timeouts)")).tag(config=True)
+    iopub_timeout = Integer(30, help=(
+        "seconds to wait, once a cell's reply has come, for the rest of its output (nbclient's "
+        "4 s is too short on a busy machine after a flood of output was interrupted: the cell "
+        "then failed the whole notebook instead of timing out)")).tag(config=True)
     checks_file = Unicode(str(Path(__file__).resolve().parents[1] / "lessons" / "checks.py"),
                           help="the checks module test cells get a private copy of").tag(
                               config=True)
