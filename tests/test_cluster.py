@@ -226,3 +226,69 @@ def test_a_class_graded_on_a_dask_cluster_survives_a_dead_worker(tmp_path):
     assert by_student["correct00"].score == by_student["correct00"].max_score - 1  # + manual
     assert by_student["infiniteloop"].timeouts and by_student["kernelcrash"].kernel_crash
     assert cluster.left() == [], "no process is left once the cluster is shut down"
+
+
+# --- the local pool -----------------------------------------------------------------------------
+
+
+def _local_workers() -> list:
+    """This process's grading workers (``python -m course_lib.grading.worker``)."""
+    import psutil
+
+    found = []
+    for proc in psutil.Process().children():
+        try:
+            if "course_lib.grading.worker" in " ".join(proc.cmdline()):
+                found.append(proc)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+@pytest.mark.slow
+def test_a_local_worker_killed_mid_batch_loses_no_learner(tmp_path):
+    """SIGKILL a local pool worker while it grades a learner: that learner is graded again by
+    a fresh worker, and every learner is in the gradebook, the reports and the CSV exactly once,
+    with the grades of a run where nothing was killed."""
+    import psutil
+
+    src = _class(tmp_path / "class")
+    keep = {"correct00", "correct01", "correct02", "correct03", "correct04", "wrong0",
+            "kernelcrash", "monkeypatched"}
+    for path in src.glob("*.ipynb"):
+        if path.stem not in keep:
+            path.unlink()
+    learners = sorted(keep)
+    options = dict(repo=FIXTURE_REPO, timeout=5, figures=False, jobs=2)
+    calm = grading.grade(src, ASSIGNMENT, tmp_path / "calm", echo=lambda *a: None, **options)
+
+    lines: list[str] = []
+    killed: list[int] = []
+
+    def echo(line: str) -> None:
+        lines.append(line)
+        if len([x for x in lines if x.startswith("  ")]) == 2 and not killed:
+            deadline = time.monotonic() + 30
+            while not killed and time.monotonic() < deadline:  # one that is grading now
+                busy = [w for w in _local_workers() if w.children(recursive=True)]
+                if busy:
+                    for proc in [*busy[0].children(recursive=True), busy[0]]:
+                        try:
+                            proc.kill()
+                        except psutil.NoSuchProcess:
+                            pass
+                    killed.append(busy[0].pid)
+                time.sleep(0.05)
+
+    run = grading.grade(src, ASSIGNMENT, tmp_path / "killed", echo=echo, **options)
+
+    assert killed, "a worker was killed while it graded a learner"
+    graded_lines = [x.split(":")[0].strip() for x in lines if x.startswith("  ")]
+    assert sorted(graded_lines) == learners, "one progress line per learner, none lost"
+    assert _gradebook_submissions(tmp_path / "killed") == dict.fromkeys(learners, 1)
+    reports = sorted(p.stem for p in (tmp_path / "killed" / "reports" / ASSIGNMENT)
+                     .glob("*.json"))
+    assert reports == learners
+    assert sorted(_csv_students(run.csv)) == learners
+    assert _outcome(run) == _outcome(calm), "the same grades as a run where nothing died"
+    assert not any(s.grading_error for s in run.submissions)

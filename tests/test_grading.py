@@ -570,18 +570,37 @@ def _grade_fixture(src, course, **kwargs):
     return run, lines
 
 
+class _NoPool:
+    def run(self, students, on_result):
+        raise AssertionError(f"{students} were sent to a worker")
+
+    def close(self):
+        pass
+
+
 @pytest.mark.slow
-def test_a_regrade_redoes_only_what_changed(tmp_path):
+def test_a_regrade_redoes_only_what_changed(tmp_path, monkeypatch):
+    from course_lib.grading import pool as pool_module
+
     src, course = _small_class(tmp_path / "class"), tmp_path / "grading"
     first, _ = _grade_fixture(src, course)
     autograded = course / "autograded" / "ann" / "00_fixture" / "fixture.ipynb"
     stamp = autograded.stat().st_mtime_ns
+    release = course / "release" / "00_fixture" / "fixture.ipynb"
+    released = release.stat().st_mtime_ns
+    started = []
+    monkeypatch.setattr(pool_module, "_Pool", lambda *a: started.append(a) or _NoPool())
     second, lines = _grade_fixture(src, course)
     assert "Grading 0 of 3" in lines[0] and "3 unchanged" in lines[0]
     assert all(s.reused and s.status == "graded" for s in second.submissions)
     assert ({s.student: s.score for s in second.submissions}
             == {s.student: s.score for s in first.submissions})
+    assert ({s.student: s.findings for s in second.submissions}
+            == {s.student: s.findings for s in first.submissions}), "kept, not scanned again"
     assert autograded.stat().st_mtime_ns == stamp, "an unchanged learner is not run again"
+    assert release.stat().st_mtime_ns == released, "the same source is not generated again"
+    assert not started, "no grading worker starts when no learner needs grading"
+    monkeypatch.undo()
     # One learner changes their answer: only they are graded again.
     notebook = src / "ben" / "fixture.ipynb"
     notebook.write_text(notebook.read_text().replace("2.0 * np.asarray", "3.0 * np.asarray"))
@@ -592,6 +611,39 @@ def test_a_regrade_redoes_only_what_changed(tmp_path):
     fourth, lines = _grade_fixture(src, course, force=True)
     assert "Grading 3 of 3" in lines[0] and not any(s.reused for s in fourth.submissions)
     assert autograded.stat().st_mtime_ns != stamp
+
+
+def test_the_release_is_generated_again_only_when_its_source_settings_or_gradebook_change(
+        tmp_path, monkeypatch):
+    from course_lib.grading import autograde
+    from course_lib.grading.common import init_course_folder
+
+    course = init_course_folder(tmp_path / "grading", "00_fixture", FIXTURE_REPO)
+    runs = []
+
+    def generate(api, assignment):  # what nbgrader leaves: the release and the gradebook
+        runs.append(assignment)
+        (course / "release" / assignment).mkdir(parents=True, exist_ok=True)
+        (course / "release" / assignment / "fixture.ipynb").write_text(f"run {len(runs)}")
+        (course / "gradebook.db").write_text("db")
+
+    monkeypatch.setattr(autograde, "generate_assignment", generate)
+    monkeypatch.setattr(autograde, "make_api", lambda config: None)
+
+    def again():
+        return autograde.generate_if_changed(course, "00_fixture", config=None)
+
+    assert again() and not again() and len(runs) == 1
+    source = course / "source" / "00_fixture" / "fixture.ipynb"
+    source.write_bytes(source.read_bytes() + b" ")
+    assert again() and not again() and len(runs) == 2
+    (course / "gradebook.db").unlink()
+    assert again() and len(runs) == 3
+    (course / "release" / "00_fixture" / "fixture.ipynb").write_text("edited by hand")
+    assert again() and len(runs) == 4
+    (course / "nbgrader_config.py").write_text(
+        (course / "nbgrader_config.py").read_text() + "\nc.ExecutePreprocessor.timeout = 5\n")
+    assert again() and not again() and len(runs) == 5
 
 
 class _Interrupted(Exception):

@@ -9,12 +9,14 @@
     integrity    what a submission did to its cells, repaired before grading
     monkeypatching   code in a learner's cells that rebinds what the checks rely on
     grade        the whole batch: collect, autograde in a pool of workers, feedback, reports, CSV
-    pool/worker  the worker processes: one learner at a time, killed and replaced if they hang
+    pool/worker  the local worker processes: one learner at a time (remote.grade_one), killed and
+                 replaced if they hang, their learner graded again if they die
     sandbox      bubblewrap around each learner's kernel; the fingerprint of course_lib and the
                  environment taken before and after a batch
     progress     the batch's progress bar (a line per learner off a terminal)
     cluster      grade --scheduler: each learner one task on a Dask cluster, results written here
-    remote       the task: one learner graded in a private course folder on a Dask worker
+    remote       the task: one learner graded in a private course folder (a Dask or local
+                 worker); store_result, what the instructor's process writes from it
     autograde    nbgrader glue (config, API, gradebook, the preprocessors nbgrader_config names,
                  fail-closed scoring, the sandboxed kernel manager)
     hidden       hidden-test regions: what feedback must never quote

@@ -12,6 +12,7 @@ import copy
 import logging
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -20,8 +21,10 @@ import time
 import warnings
 from pathlib import Path
 
+from jinja2 import BytecodeCache
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
+from nbconvert.exporters import HTMLExporter
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import api as nbgrader_api
@@ -101,6 +104,52 @@ def generate_assignment(api: NbGraderAPI, assignment: str) -> None:
     check(api.generate_assignment(assignment, force=True), f"generate assignment {assignment!r}")
 
 
+def generate_if_changed(course: Path, assignment: str, config: Config) -> bool:
+    """``generate_assignment`` in the course folder, unless its last run was for the same
+    source, settings and gradebook (a regrade then spends no time on it); True when it ran.
+
+    The key (``.grading/<id>.release``) hashes ``source/<id>``'s files, the course's
+    nbgrader_config.py and the settings it loads; the release notebooks and the gradebook must
+    also still be what that run left."""
+    stamp = Path(course) / ".grading" / f"{assignment}.release"
+    key = _release_key(Path(course), assignment)
+    try:
+        if stamp.read_text(encoding="ascii").strip() == key:
+            return False
+    except OSError:
+        pass
+    stamp.unlink(missing_ok=True)
+    generate_assignment(make_api(config), assignment)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(_release_key(Path(course), assignment) + "\n", encoding="ascii")
+    return True
+
+
+def _release_key(course: Path, assignment: str) -> str:
+    """The hash of what ``generate_assignment`` reads and writes for ``assignment``."""
+    import hashlib
+
+    from .common import CONFIG_MARKER
+
+    digest = hashlib.sha256()
+    config = course / "nbgrader_config.py"
+    files = [config]
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    if text.startswith(CONFIG_MARKER):  # the course's settings file, which it loads
+        files += [Path(m[2]) for m in re.finditer(r"load_subconfig\((['\"])(.*?)\1\)", text)]
+    for folder in ("source", "release"):
+        root = course / folder / assignment
+        files += sorted(p for p in root.rglob("*") if p.is_file()
+                        and ".ipynb_checkpoints" not in p.parts) if root.is_dir() else []
+    gradebook = course / "gradebook.db"
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+    # The gradebook changes with every grade; that it is there (the assignment in it) is enough.
+    digest.update(b"gradebook" if gradebook.exists() else b"no gradebook")
+    return digest.hexdigest()
+
+
 def gradebook_url(config: Config) -> str:
     """The database nbgrader keeps grades in (``gradebook.db`` in the course folder by default)."""
     url = config.CourseDirectory.get("db_url")
@@ -158,6 +207,10 @@ class CappedExecute(Execute):
         "of the cell timeout, at least 3 s)")).tag(config=True)
     notebook_timeout = Integer(0, help=(
         "seconds the whole notebook may take (0: five cell timeouts)")).tag(config=True)
+    iopub_timeout = Integer(30, help=(
+        "seconds to wait, once a cell's reply has come, for the rest of its output (nbclient's "
+        "4 s is too short on a busy machine after a flood of output was interrupted: the cell "
+        "then failed the whole notebook instead of timing out)")).tag(config=True)
     checks_file = Unicode(str(Path(__file__).resolve().parents[1] / "lessons" / "checks.py"),
                           help="the checks module test cells get a private copy of").tag(
                               config=True)
@@ -275,6 +328,39 @@ class CappedExecute(Execute):
                 "cell's output and dropped the rest]\n")))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+class _Templates(BytecodeCache):
+    """Compiled Jinja templates kept in memory for the life of the process."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _Templates()
+
+
+class CachedHTMLExporter(HTMLExporter):
+    """nbconvert's HTMLExporter whose templates are compiled once per process.
+
+    nbgrader makes a new exporter, and so a new Jinja environment, for every feedback page:
+    with one page a learner, compiling the feedback templates again each time was most of the
+    page's cost. Jinja's own bytecode cache (keyed by template name and checksum of its source)
+    keeps what it compiled; everything else (filters, config, resources) is the exporter's own.
+    """
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = _TEMPLATES
+        return environment
 
 
 class DropImages(NbGraderPreprocessor):

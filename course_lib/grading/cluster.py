@@ -20,12 +20,11 @@ when a scheduler is given.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 import uuid
 from pathlib import Path
 
-from .common import GradingError, config_file, write_files
+from .common import GradingError, config_file
 
 INSTALL = 'pip install -e ".[cluster]"'
 
@@ -166,48 +165,10 @@ class ClusterPool:
         return {key: result.get(key) for key in ("autograde", "feedback", "seconds", "host")}
 
     def _store(self, student: str, result: dict) -> None:
-        """The autograded notebook, the feedback page and the grades, as a local run writes
-        them: autograded/ replaced, feedback/ replaced when feedback was written, and the
-        gradebook's auto scores set (manual scores kept, and then flagged for review)."""
-        rel = Path(student) / self.assignment
-        _replace_files(self.course / "autograded" / rel, result.get("autograded") or {})
-        if result.get("feedback"):
-            _replace_files(self.course / "feedback" / rel, result.get("feedback_files") or {})
-        notebooks = result.get("notebooks")
-        if notebooks is None:
-            return
-        from nbgrader.api import Gradebook
+        from .remote import store_result
 
-        from .autograde import gradebook_url, load_config
-
-        config = load_config(self.course / "nbgrader_config.py")
-        with Gradebook(gradebook_url(config)) as gb:
-            gb.update_or_create_student(student)
-            if result.get("timestamp") is not None:
-                gb.update_or_create_submission(self.assignment, student,
-                                               timestamp=result["timestamp"])
-            else:
-                gb.update_or_create_submission(self.assignment, student)
-            for name, entry in notebooks.items():
-                notebook = gb.find_submission_notebook(name, self.assignment, student)
-                notebook.late_submission_penalty = entry.get("late_penalty")
-                for grade_id, values in entry["grades"].items():
-                    grade = gb.find_grade(grade_id, name, self.assignment, student)
-                    grade.auto_score = values["auto_score"]
-                    grade.needs_manual_grade = bool(
-                        grade.manual_score is not None or values["auto_score"] is None
-                        or values["needs_manual_grade"])
-                for grade_id, text in entry.get("comments", {}).items():
-                    gb.find_comment(grade_id, name, self.assignment, student).auto_comment = text
-            gb.db.commit()
+        store_result(self.course, self.assignment, student, result)
 
 
 def _failure(why: str) -> dict:
     return {"autograde": {"success": False, "log": "", "error": why}, "worker": why}
-
-
-def _replace_files(folder: Path, files: dict[str, bytes]) -> None:
-    """``folder`` holding exactly ``files`` (path under it -> bytes)."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    write_files(folder, files, "worker's file")

@@ -72,6 +72,8 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
     uploads = group_by_student(files, dropped)
 
     submissions = []
+    seen_path = course / ".grading" / f"{assignment}.uploads.json"
+    seen = _read_seen(seen_path)  # student -> the upload and cleaned keys of their last collect
     source_hash = _sha256(*(p.read_bytes() for p in
                             sorted((course / "source" / assignment).glob("*.ipynb"))))
     for upload in uploads:
@@ -93,6 +95,16 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
             submissions.append(sub)
             continue
         chosen, notes = pick_file(upload, name)
+        # The same file, notes and source as last time: cleaning and scanning it again would
+        # give what the last report holds, so a regrade of an unchanged learner skips them.
+        upload_key = _sha256(upload.files[chosen], json.dumps(
+            [chosen, notes, left_out], sort_keys=True).encode(), source_hash.encode())
+        last = seen.get(upload.student) or {}
+        if not force and last.get("upload") == upload_key:
+            sub.key = last.get("key")
+            if _keep_last_grading(course, sub, findings=True):
+                submissions.append(sub)
+                continue
         raw, problem = read_submission(upload.files[chosen])
         if raw is None:
             _forget_derived(course, upload.student, assignment)
@@ -106,6 +118,7 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
                             "borrowing": scan_borrowing(cleaned, release_nb)}
             text = nbformat.writes(cleaned)
             sub.key = _sha256(text.encode("utf-8"), source_hash.encode())
+            seen[upload.student] = {"upload": upload_key, "key": sub.key}
             if not force and _keep_last_grading(course, sub):
                 submissions.append(sub)
                 continue
@@ -115,6 +128,8 @@ def collect_files(files: dict[str, bytes], src: Path, assignment: str,
             submitted.write_text(text, encoding="utf-8")
         submissions.append(sub)
     _update_students(course, assignment, uploads, src)
+    seen_path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(seen_path, seen)
     for sub in submissions:
         write_report(course, sub)
     write_not_collected(course, assignment, dropped, uploads)
@@ -170,9 +185,18 @@ def _sha256(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def _keep_last_grading(course: Path, sub: Submission) -> bool:
+def _read_seen(path: Path) -> dict:
+    try:
+        seen = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return seen if isinstance(seen, dict) else {}
+
+
+def _keep_last_grading(course: Path, sub: Submission, findings: bool = False) -> bool:
     """Whether ``sub``'s last complete grading is for this very notebook and source; if so,
-    ``sub`` takes over what it found (``reused``)."""
+    ``sub`` takes over what it found (``reused``), and its ``findings`` too when asked (the
+    upload was not cleaned and scanned again)."""
     path = course / "reports" / sub.assignment / f"{sub.student}.json"
     try:
         last = json.loads(path.read_text(encoding="utf-8"))
@@ -182,7 +206,11 @@ def _keep_last_grading(course: Path, sub: Submission) -> bool:
     if (last.get("status") != "graded" or last.get("key") != sub.key
             or not submitted.exists()):
         return False
+    if findings and not isinstance(last.get("findings"), dict):
+        return False
     sub.status, sub.reused = "graded", True
+    if findings:
+        sub.findings = last["findings"]
     for name in ("seconds", "feedback", "timeouts", "errors", "no_evidence", "kernel_crash",
                  "sandboxed", "grading_error"):
         if name in last:

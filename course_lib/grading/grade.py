@@ -120,7 +120,7 @@ def grade(src: Path, assignment: str, course: Path = Path("grading"), repo: Path
                           log_path=course / "reports" / assignment / "worker.log")
         where = f"{jobs} at a time"
     with pool:
-        nbg.generate_assignment(nbg.make_api(config), assignment)
+        nbg.generate_if_changed(course, assignment, config)  # not again on a regrade
         submissions = collect_files(files, Path(src), assignment, course, force=force, keep=keep)
         to_grade = sorted({s.student for s in submissions if s.status == "collected"})
         reused = sum(s.reused for s in submissions)

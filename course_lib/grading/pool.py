@@ -1,8 +1,10 @@
 """The pool of grading workers, so that no submission can stop the batch.
 
-Each learner is sent to a worker process (``worker.py``); a worker that dies, or spends more than
-the per-submission limit on one learner, is killed with every kernel it started, the learner is
-recorded as failed, and a fresh worker takes the rest.
+Each learner is sent to a worker process (``worker.py``), which grades them in a private folder
+and sends back the autograded notebook, the feedback and the grades; this process alone writes
+them to the course folder and its gradebook (``remote.store_result``), once per learner. A
+worker that dies, or spends more than the per-submission limit on one learner, is killed with
+every kernel it started, the learner is recorded as failed, and a fresh worker takes the rest.
 """
 
 from __future__ import annotations
@@ -77,11 +79,19 @@ class _Worker:
 
 
 class _Pool:
-    """Workers fed one learner at a time; a worker that dies or overruns is replaced."""
+    """Workers fed one learner at a time; a worker that dies or overruns is replaced.
+
+    A learner whose worker died (killed from outside, out of memory) is graded again by another
+    worker, up to ``retries`` more times; one that overran ``limit`` is recorded as failed at
+    once (a hang is the submission's doing, and would hang again)."""
+
+    retries = 2
 
     def __init__(self, command, env, log_file, size, limit):
         self.command, self.env, self.log_file = command, env, log_file
         self.limit, self.on_result = limit, None
+        self.pending: deque[str] = deque()
+        self.tries: dict[str, int] = {}
         self.selector = selectors.DefaultSelector()
         self.workers = [self._start() for _ in range(size)]
         self.results: dict[str, dict] = {}
@@ -94,16 +104,21 @@ class _Pool:
 
     def run(self, students: list[str], on_result) -> dict[str, dict]:
         self.on_result, self.results = on_result, {}
-        pending = deque(students)
+        self.pending, self.tries = deque(students), {}
         while len(self.results) < len(students):
-            for worker in self.workers:
-                if worker.ready and worker.student is None and pending:
-                    worker.send(pending.popleft())
+            for worker in list(self.workers):
+                if worker.ready and worker.student is None and self.pending:
+                    student = self.pending.popleft()
+                    self.tries[student] = self.tries.get(student, 0) + 1
+                    try:
+                        worker.send(student)
+                    except OSError:  # it died before it could read the learner
+                        self._replace(worker, "the grading process died", retry=True)
             for key, _ in self.selector.select(timeout=1.0):
                 worker = key.data
                 lines = worker.read_lines()
                 if lines is None:
-                    self._replace(worker, "the grading process died")
+                    self._replace(worker, "the grading process died", retry=True)
                     continue
                 for line in lines:
                     self._handle(worker, line)
@@ -128,7 +143,7 @@ class _Pool:
         if self.on_result:
             self.on_result(student, result)
 
-    def _replace(self, worker: _Worker, why: str) -> None:
+    def _replace(self, worker: _Worker, why: str, retry: bool = False) -> None:
         self.selector.unregister(worker.process.stdout)
         worker.kill()
         if not worker.ready:
@@ -136,7 +151,10 @@ class _Pool:
             if self.failed_starts > 2:
                 raise RuntimeError(
                     f"the grading worker does not start; see {self.log_file.name}")
-        if worker.student is not None:
+        if (retry and worker.student is not None and worker.student not in self.results
+                and self.tries.get(worker.student, 0) <= self.retries):
+            self.pending.appendleft(worker.student)  # graded again, by the next free worker
+        elif worker.student is not None and worker.student not in self.results:
             self._record(worker.student, {
                 "autograde": {"success": False, "log": "", "error": why}, "worker": why})
         self.workers[self.workers.index(worker)] = self._start()
@@ -153,7 +171,8 @@ class _Pool:
 class WorkerPool:
     """``with WorkerPool(...) as pool: results = pool.run(students)``: student -> result.
 
-    Workers start (and import nbgrader) as soon as the pool is entered. A result is
+    Workers start (and import nbgrader) as soon as the pool is entered, or, on a regrade,
+    when ``run`` first has a learner to grade. A result is
     ``{"autograde": {"success", "log", "error"}, "feedback": {...}, "seconds"}``, or
     ``{"autograde": {"success": False, ...}, "worker": why}`` when the worker had to be stopped
     (more than ``limit`` seconds on one learner, or the worker died).
@@ -166,18 +185,62 @@ class WorkerPool:
                         assignment, str(timeout), str(int(figures)), str(int(feedback)),
                         str(memory_mb), str(int(sandbox)), str(int(feedback_images))]
         self.jobs, self.limit, self.env, self.log_path = jobs, limit, env, log_path
+        self.course, self.assignment = Path(course), assignment
+        self.reports = self.course / "reports" / assignment
         self._pool: _Pool | None = None
 
     def __enter__(self) -> WorkerPool:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "a")
-        self._pool = _Pool(self.command, self.env, self._log, self.jobs, self.limit)
+        if not self.regrade:  # a first grading: the workers import nbgrader meanwhile
+            self._start()
         return self
 
+    @property
+    def regrade(self) -> bool:
+        """Whether this assignment was graded in this course folder before (its learners'
+        reports are there): then most learners are usually unchanged and kept, so workers
+        start only when ``run`` has a learner to grade (a regrade with nothing new starts
+        none)."""
+        return any(self.reports.glob("*.json"))
+
+    def _start(self) -> None:
+        if self._pool is None:
+            self._pool = _Pool(self.command, self.env, self._log, self.jobs, self.limit)
+
     def run(self, students: list[str], on_result=None) -> dict[str, dict]:
-        """Grade ``students``; ``on_result(student, result)`` is called as each one finishes."""
-        return self._pool.run(students, on_result) if students else {}
+        """Grade ``students``; ``on_result(student, result)`` is called as each one finishes,
+        after their files and grades are stored in the course folder (by this process)."""
+        if not students:
+            return {}
+        self._start()
+        stored: dict[str, dict] = {}
+
+        def store(student: str, result: dict) -> None:
+            stored[student] = result = self._store(student, result)
+            if on_result:
+                on_result(student, result)
+
+        self._pool.run(students, store)
+        return stored
+
+    def _store(self, student: str, result: dict) -> dict:
+        """A worker's answer written to the course folder; the result without its files."""
+        from .remote import store_result
+        from .worker import FILES, decode_files
+
+        if any(key in result for key in FILES):
+            try:
+                store_result(self.course, self.assignment, student, decode_files(result))
+            except Exception as exc:  # a disk or gradebook problem: this learner only
+                why = f"its results could not be written ({type(exc).__name__}: {exc})"
+                return {"autograde": {"success": False, "log": "", "error": why},
+                        "worker": why}
+        return {key: value for key, value in result.items()
+                if key not in (*FILES, "notebooks", "event")}
 
     def __exit__(self, *exc) -> None:
-        self._pool.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self._log.close()

@@ -27,10 +27,17 @@ import threading
 import time
 from pathlib import Path
 
-from .common import GradingError, course_config_text, skip_slow_optional_imports, write_files
+from .common import (
+    CONFIG_MARKER,
+    GradingError,
+    course_config_text,
+    skip_slow_optional_imports,
+    write_files,
+)
 
 _TEMPLATES: dict[str, Path] = {}  # hash of the assignment source and settings -> course folder
 _LOCK = threading.Lock()  # a worker with several threads prepares each template once
+_SANDBOX_WORKS: list[bool] = []  # not empty once a sandbox started in this process
 
 
 def grade_one(assignment: str, source: dict[str, bytes], settings: str, student: str,
@@ -52,11 +59,12 @@ def grade_one(assignment: str, source: dict[str, bytes], settings: str, student:
     """
     started = time.monotonic()
     _prepare_process(memory_mb)
-    if sandboxed:
+    if sandboxed and not _SANDBOX_WORKS:
         from . import sandbox
 
         if why := sandbox.problem():
             raise GradingError(f"the worker {socket.gethostname()} cannot grade: {why}")
+        _SANDBOX_WORKS.append(True)  # checked once per process: a sandbox start is ~0.3 s
     from . import worker
 
     template = _template(assignment, source, settings)
@@ -158,3 +166,76 @@ def _gradebook_entries(course: Path, assignment: str, student: str) -> dict:
                 "comments": {c.name: c.auto_comment for c in nb.comments},
             } for nb in found.notebooks}
         return {"timestamp": found.timestamp, "notebooks": notebooks}
+
+
+# --- what the instructor's process does with a result ----------------------------------------
+
+
+def course_inputs(course: Path, assignment: str) -> tuple[dict[str, bytes], str]:
+    """What ``grade_one`` needs of a course folder: ``source/<id>``'s files and the text of the
+    course's settings (the file its nbgrader_config.py loads, or that file itself when a person
+    wrote it)."""
+    import re
+
+    folder = Path(course) / "source" / assignment
+    source = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+              if p.is_file() and ".ipynb_checkpoints" not in p.parts
+              and "__pycache__" not in p.parts}
+    text = (Path(course) / "nbgrader_config.py").read_text(encoding="utf-8")
+    if text.startswith(CONFIG_MARKER):
+        loads = re.search(r"load_subconfig\((['\"])(.*?)\1\)", text)
+        if loads:
+            text = Path(loads[2]).read_text(encoding="utf-8")
+    return source, text
+
+
+def submitted_files(course: Path, assignment: str, student: str) -> dict[str, bytes]:
+    """The learner's ``submitted/<student>/<id>/`` files (name -> bytes) for ``grade_one``."""
+    folder = Path(course) / "submitted" / student / assignment
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def store_result(course: Path, assignment: str, student: str, result: dict) -> None:
+    """``grade_one``'s result written into the instructor's course folder, as a grading in it
+    would leave it: autograded/ replaced, feedback/ replaced when feedback was written, and
+    the gradebook's auto scores set (manual scores kept, and then flagged for review).
+    The instructor's process alone calls this (local pool and Dask alike)."""
+    course = Path(course)
+    rel = Path(student) / assignment
+    _replace_files(course / "autograded" / rel, result.get("autograded") or {})
+    if result.get("feedback"):
+        _replace_files(course / "feedback" / rel, result.get("feedback_files") or {})
+    notebooks = result.get("notebooks")
+    if notebooks is None:
+        return
+    from nbgrader.api import Gradebook
+
+    from .autograde import gradebook_url, load_config
+
+    config = load_config(course / "nbgrader_config.py")
+    with Gradebook(gradebook_url(config)) as gb:
+        gb.update_or_create_student(student)
+        if result.get("timestamp") is not None:
+            gb.update_or_create_submission(assignment, student, timestamp=result["timestamp"])
+        else:
+            gb.update_or_create_submission(assignment, student)
+        for name, entry in notebooks.items():
+            notebook = gb.find_submission_notebook(name, assignment, student)
+            notebook.late_submission_penalty = entry.get("late_penalty")
+            for grade_id, values in entry["grades"].items():
+                grade = gb.find_grade(grade_id, name, assignment, student)
+                grade.auto_score = values["auto_score"]
+                grade.needs_manual_grade = bool(
+                    grade.manual_score is not None or values["auto_score"] is None
+                    or values["needs_manual_grade"])
+            for grade_id, text in entry.get("comments", {}).items():
+                gb.find_comment(grade_id, name, assignment, student).auto_comment = text
+        gb.db.commit()
+
+
+def _replace_files(folder: Path, files: dict[str, bytes]) -> None:
+    """``folder`` holding exactly ``files`` (path under it -> bytes)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    write_files(folder, files, "worker's file")

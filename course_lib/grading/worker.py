@@ -1,13 +1,17 @@
-"""One grading worker process: autograde learners one at a time, answering one JSON line each.
+"""One grading worker process: grade learners one at a time, answering one JSON line each.
 
 A worker imports nbgrader once (a few seconds), then reads learner ids from stdin and, for each,
-runs nbgrader's autograde and feedback in-process (≈ 2 s plus the notebook's own run time) and
-answers one JSON line. nbgrader already turns a crashed kernel, a timeout or a broken notebook
-into a failed result for that learner; what it cannot catch (a runaway kernel flooding memory, a
-hang past every timeout) is the pool's job (``pool.py``): it kills the worker and its kernels.
+grades them with ``remote.grade_one`` (the function a Dask worker runs): in a private course
+folder of its own, from the assignment's source and the learner's submitted notebook, never
+touching the instructor's gradebook. It answers one JSON line: the result, the autograded
+notebook and the feedback page (base64), and the grades for the instructor's process to store
+(``pool.py`` calls ``remote.store_result``; it alone writes the course folder and gradebook).
+nbgrader already turns a crashed kernel, a timeout or a broken notebook into a failed result
+for that learner; what it cannot catch (a runaway kernel flooding memory, a hang past every
+timeout) is the pool's job: it kills the worker and its kernels.
 
 With SANDBOX = 1 every kernel runs in a bubblewrap sandbox (``sandbox.py``): the worker itself
-is trusted (it alone writes the gradebook and feedback), the learner's code is not.
+is trusted, the learner's code is not.
 
 Run as ``python -m course_lib.grading.worker COURSE ASSIGNMENT TIMEOUT FIGURES FEEDBACK
 MEMORY_MB SANDBOX IMAGES`` (the pool does; the last five are 0 or 1 but MEMORY_MB; IMAGES 0
@@ -36,16 +40,49 @@ def worker_main(argv: list[str]) -> int:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     skip_slow_optional_imports()
-    api = grading_api(course / "nbgrader_config.py", timeout=timeout, figures=figures,
-                      images=images, sandboxed=sandboxed, memory_mb=memory_mb)
+    from . import autograde  # noqa: F401  (nbgrader, seconds: before saying it is ready)
+    from .remote import course_inputs, grade_one, submitted_files
+
+    options = dict(timeout=timeout, figures=figures, feedback=write_feedback,
+                   feedback_images=images, memory_mb=memory_mb, sandboxed=sandboxed)
     protocol.write(json.dumps({"event": WORKER_READY}) + "\n")
+    source = settings = None
     for line in sys.stdin:
         student = line.strip()
         if not student:
             continue
-        result = grade_learner(api, assignment, student, write_feedback)
+        try:
+            if source is None:  # the instructor has generated and collected by now
+                source, settings = course_inputs(course, assignment)
+            result = encode_files(grade_one(
+                assignment, source, settings, student,
+                submitted_files(course, assignment, student), **options))
+        except Exception as exc:  # not the learner's doing: say so, for this learner only
+            why = f"the grading worker failed ({type(exc).__name__}: {exc})"[:300]
+            result = {"autograde": {"success": False, "log": "", "error": why}, "worker": why}
         protocol.write(json.dumps({"event": "done", "student": student, **result}) + "\n")
     return 0
+
+
+FILES = ("autograded", "feedback_files")  # the parts of a result that hold files (bytes)
+
+
+def encode_files(result: dict) -> dict:
+    """``grade_one``'s result as JSON can carry it: file contents in base64."""
+    import base64
+
+    return {**result, **{key: {name: base64.b64encode(data).decode("ascii")
+                               for name, data in (result.get(key) or {}).items()}
+                         for key in FILES}}
+
+
+def decode_files(result: dict) -> dict:
+    """``encode_files`` undone."""
+    import base64
+
+    return {**result, **{key: {name: base64.b64decode(data)
+                               for name, data in (result.get(key) or {}).items()}
+                         for key in FILES if key in result}}
 
 
 def grading_api(config_file: Path, *, timeout: int, figures: bool, images: bool,
@@ -56,6 +93,7 @@ def grading_api(config_file: Path, *, timeout: int, figures: bool, images: bool,
     from . import autograde as nbg  # nbgrader (and so nbformat) only after the caller's setup
 
     config = nbg.load_config(config_file, **{"ExecutePreprocessor.timeout": timeout})
+    config.GenerateFeedback.exporter_class = nbg.CachedHTMLExporter  # templates compiled once
     if not images:
         config.GenerateFeedback.preprocessors = [
             "course_lib.grading.autograde.DropImages", *config.GenerateFeedback.preprocessors]
