@@ -20,6 +20,8 @@ from __future__ import annotations
 import builtins
 import copy as _copy_module
 import numbers as _numbers_module
+import os as _os
+import textwrap as _textwrap
 import traceback as _traceback
 import warnings as _warnings_module
 
@@ -59,8 +61,37 @@ _deepcopy = _copy_module.deepcopy
 _extract_tb = _traceback.extract_tb
 
 
+def grading() -> bool:
+    """True while nbgrader grades or validates a notebook (it sets ``NBGRADER_EXECUTION``)."""
+    return bool(_os.environ.get("NBGRADER_EXECUTION"))
+
+
 class CheckFailed(AssertionError):
-    """A notebook check did not pass; the message says what, and the likely mistake."""
+    """A notebook check did not pass; the message says what, and the likely mistake.
+
+    In a notebook it shows as one box with the message (IPython's ``_render_traceback_``): no
+    frames, no path into course_lib."""
+
+    def _render_traceback_(self):
+        lines = ["\x1b[1;31m✗ check failed\x1b[0m"]
+        for paragraph in str(self).split("\n"):
+            lines.extend(_textwrap.wrap(paragraph, 96, break_on_hyphens=False) or [""])
+        return lines
+
+
+class NotAttempted(CheckFailed):
+    """The exercise a check calls still raises NotImplementedError (the cell was not filled in).
+
+    Outside grading the notebook's IPython shows its message as a plain line and lets the cell
+    count as run, so Run All goes on to the last cell; under grading it fails as any check."""
+
+    def __init__(self, message: str, name: str = "", points=None):
+        super().__init__(message)
+        self.name = name
+        self.points = points
+
+    def _render_traceback_(self):
+        return [str(self)]
 
 
 def _fail(message: str):
@@ -117,21 +148,109 @@ def call(fn, *args, name: str | None = None, **kwargs):
             f"{name} is not a function (it is {type(fn).__name__}): run the cell that defines it "
             "and check the name."
         )
+    _record_call(name, fn)
     args = [_protected(a) for a in args]
     kwargs = {k: _protected(v) for k, v in kwargs.items()}
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        _fail(
-            f"{name} is not implemented yet: write your code in the cell above, where it says "
-            "YOUR CODE HERE."
-        )
+        _not_attempted(name)
     except Exception as err:  # the learner's code may fail in any way: report it in one line
         detail = f": {err}" if str(err) else ""
         _fail(
             f"{name} raised {type(err).__name__}{detail}{_where_it_failed(err)}. "
             "Fix the error in your function, run its cell again, then this one."
         )
+
+
+def _not_attempted(name: str):
+    """Raise NotAttempted for ``name``: under grading the usual failure, else "0 of N points"."""
+    __tracebackhide__ = True
+    if grading():
+        _fail(
+            f"{name} is not implemented yet: write your code in the cell above, where it says "
+            "YOUR CODE HERE."
+        )
+    points = _points_of(name)
+    score = f"0 of {points} point{'s' if points != 1 else ''}" if points else "0 points so far"
+    raise NotAttempted(f"{name}: not attempted yet: {score}. Write your code where it says "
+                       "YOUR CODE HERE, run that cell, then this one.", name, points) from None
+
+
+# --- which check cell is running, and which functions passed (for my_nn.save) ----------------
+
+_state = {"cell": None, "called": []}  # the running cell's id; (name, fn) called in it
+_results: dict = {}  # function name -> {cell id: (fn, passed)}
+
+
+def _points_of(name: str):
+    """The running check cell's points (JupyterLab sends the cell's id), else the points of all
+    the check cells of exercise ``name``; None when the catalogue does not know it."""
+    from . import mistakes  # the catalogue, with each check cell's points
+
+    cell = _state["cell"]
+    if cell in mistakes.CHECK_CELLS:
+        return mistakes.CHECK_CELLS[cell][1]
+    total = sum(points for names, points in mistakes.CHECK_CELLS.values() if name in names)
+    return total or None
+
+
+def _record_call(name: str, fn) -> None:
+    _state["called"].append((name, getattr(fn, "__wrapped_learner__", fn)))
+
+
+def before_cell(info) -> None:
+    """IPython's pre_run_cell: remember which cell runs (JupyterLab sends its id)."""
+    _state["cell"] = getattr(info, "cell_id", None)
+    _state["called"] = []
+
+
+def after_cell(result) -> None:
+    """IPython's post_run_cell: outside grading a NotAttempted is not an error (Run All goes
+    on), and each function a check cell called is marked as passed or failed in that cell."""
+    error = getattr(result, "error_in_exec", None)
+    if isinstance(error, NotAttempted) and not grading():
+        result.error_in_exec = None
+    cell = _state["cell"]
+    if cell:
+        ok = error is None
+        for name, fn in _state["called"]:
+            _results.setdefault(name, {})[cell] = (fn, ok and not isinstance(error, NotAttempted))
+    _state["called"] = []
+
+
+def passed_all(name: str, fn) -> bool:
+    """Whether ``fn`` (the learner's ``name``) passed every check cell that tests it, in this
+    session (the catalogue lists them; at least one must have run)."""
+    from . import mistakes
+
+    runs = _results.get(name, {})
+    needed = [cell for cell, (names, _) in mistakes.CHECK_CELLS.items() if name in names]
+    needed = needed or list(runs)
+    if not needed:
+        return False
+    return all(cell in runs and runs[cell][1] and runs[cell][0] is fn for cell in needed)
+
+
+def _show_not_attempted(shell, etype, value, tb, tb_offset=None):
+    print(str(value))
+
+
+def install(shell=None) -> None:
+    """Register the hooks above in the running IPython (done when this module is imported)."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+    if shell is None or getattr(shell, "_course_checks_installed", False):
+        return
+    shell.events.register("pre_run_cell", before_cell)
+    shell.events.register("post_run_cell", after_cell)
+    if not grading():
+        shell.set_custom_exc((NotAttempted,), _show_not_attempted)
+    shell._course_checks_installed = True
 
 
 # --- converting what came back -----------------------------------------------------------------
@@ -474,6 +593,7 @@ def call_without_warnings(fn, *args, name: str | None = None, hint: str | None =
             except Warning as warning:
                 raise _WarningRaised(warning) from None
 
+    strict.__wrapped_learner__ = fn
     try:
         return call(strict if callable(fn) else fn, *args, name=name, **kwargs)
     except _WarningRaised as raised:
@@ -526,9 +646,16 @@ def try_it(fn, *args, name: str | None = None, **kwargs):
     name = name or getattr(fn, "__name__", "the function")
     try:
         result = call(fn, *args, name=name, **kwargs)
+    except NotAttempted:
+        print(f"{name} is not implemented yet: write your code in the cell above, where it says "
+              "YOUR CODE HERE.")
+        return None
     except CheckFailed as failure:
         print(str(failure))
         return None
+    finally:
+        if _state["called"] and _state["called"][-1][0] == name:
+            _state["called"].pop()  # a try-it cell is no check: it marks nothing as passed
     if isinstance(result, tuple) and len(result) == 2 and name.endswith("forward"):
         print(f"{name} returned out =\n{_pretty(result[0])}\nand a cache ({_outline(result[1])})")
     elif isinstance(result, tuple) and 0 < len(result) <= 6:
@@ -605,3 +732,6 @@ def check_equal(name: str, got, expected, hint: str | None = None, mistakes=None
             break
     diagnosis = diagnosis or hint or "compare your rule with the one in the text, step by step."
     _fail(f"{name} returned {repr(plain)}, which is not the expected value: {diagnosis}")
+
+
+install()
