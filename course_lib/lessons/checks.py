@@ -21,6 +21,7 @@ import builtins
 import copy as _copy_module
 import numbers as _numbers_module
 import os as _os
+import re as _re
 import textwrap as _textwrap
 import traceback as _traceback
 import warnings as _warnings_module
@@ -136,6 +137,25 @@ def _where_it_failed(err: BaseException) -> str:
     return f" (in {frame.name}, line {frame.lineno}{code})"
 
 
+_MAX_OF_TWO = _re.compile(r"(?<![\w.])(np\.max|numpy\.max|np\.amax|max|np\.min|min)\(\s*[^,()]+,")
+
+
+def _error_hint(err: BaseException):
+    """A hint for an error whose cause the failing line shows (None when it shows none)."""
+    frames = [f for f in _extract_tb(err.__traceback__)
+              if "site-packages" not in f.filename and f.filename != __file__]
+    line = frames[-1].line if frames and frames[-1].line else ""
+    match = _MAX_OF_TWO.search(line)
+    if match and isinstance(err, (TypeError, ValueError)):
+        fn = match.group(1)
+        largest = "largest" if "max" in fn else "smallest"
+        pair = "np.maximum" if "max" in fn else "np.minimum"
+        return (f"{fn}(a, b) does not compare two values: {fn} gives the {largest} value of one "
+                f"array (a second argument is an axis, or for Python's {fn.split('.')[-1]} a "
+                f"single True/False is needed); the elementwise comparison is {pair}.")
+    return None
+
+
 def call(fn, *args, name: str | None = None, **kwargs):
     """Call the learner's ``fn(*args, **kwargs)`` and return what it returns.
 
@@ -159,7 +179,7 @@ def call(fn, *args, name: str | None = None, **kwargs):
         detail = f": {err}" if str(err) else ""
         _fail(
             f"{name} raised {type(err).__name__}{detail}{_where_it_failed(err)}. "
-            "Fix the error in your function, run its cell again, then this one."
+            f"{_error_hint(err) or 'Fix the error in your function, run its cell again, then this one.'}"
         )
 
 
@@ -186,12 +206,10 @@ _results: dict = {}  # function name -> {cell id: (fn, passed)}
 def _points_of(name: str):
     """The running check cell's points (JupyterLab sends the cell's id), else the points of all
     the check cells of exercise ``name``; None when the catalogue does not know it."""
-    from . import mistakes  # the catalogue, with each check cell's points
-
     cell = _state["cell"]
-    if cell in mistakes.CHECK_CELLS:
-        return mistakes.CHECK_CELLS[cell][1]
-    total = sum(points for names, points in mistakes.CHECK_CELLS.values() if name in names)
+    if cell in catalogue.CHECK_CELLS:
+        return catalogue.CHECK_CELLS[cell][1]
+    total = sum(points for names, points in catalogue.CHECK_CELLS.values() if name in names)
     return total or None
 
 
@@ -222,10 +240,8 @@ def after_cell(result) -> None:
 def passed_all(name: str, fn) -> bool:
     """Whether ``fn`` (the learner's ``name``) passed every check cell that tests it, in this
     session (the catalogue lists them; at least one must have run)."""
-    from . import mistakes
-
     runs = _results.get(name, {})
-    needed = [cell for cell, (names, _) in mistakes.CHECK_CELLS.items() if name in names]
+    needed = [cell for cell, (names, _) in catalogue.CHECK_CELLS.items() if name in names]
     needed = needed or list(runs)
     if not needed:
         return False
@@ -273,8 +289,17 @@ def _describe(got) -> str:
     return type(got).__name__
 
 
-def _as_float_array(name: str, got, what: str = "an array of numbers"):
+def _names_a_function(name: str) -> bool:
+    """'linear_forward' or 'softmax on a batch' names what a function returned; 'the activation
+    cache caches[1][1]' or "linear_forward's cache" names a value stored somewhere."""
+    return not name.startswith("the ") and "'s " not in name and "[" not in name
+
+
+def _as_float_array(name: str, got, what: str = "an array of numbers", none_hint=None):
     __tracebackhide__ = True
+    if got is None and not _names_a_function(name):
+        _fail(f"{name} is None but {what} was expected: "
+              f"{none_hint or 'check what your code stores there.'}")
     if got is None:
         _fail(f"{name} returned None but {what} was expected: did you forget the return statement?")
     if isinstance(got, (tuple, list)) and _any_array_inside(got):
@@ -371,14 +396,19 @@ def _shape_matches(got_shape, expected_shape) -> bool:
     return all(e is None or g == e for g, e in zip(got_shape, expected_shape, strict=True))
 
 
-def check_shape(name: str, got, expected_shape, hint: str | None = None):
+def check_shape(name: str, got, expected_shape, hint: str | None = None, mistakes=None):
     """Check the shape of ``got`` (``None`` in ``expected_shape`` matches any length).
 
-    Returns ``got`` as a float64 NumPy array."""
+    ``mistakes``: ``[(wrong_shape, hint), ...]``, a hint for a shape that a known mistake gives;
+    ``hint`` for any other wrong shape. Returns ``got`` as a float64 NumPy array."""
     __tracebackhide__ = True
-    array = _as_float_array(name, got)
+    array = _as_float_array(name, got, none_hint=hint)
     expected_shape = tuple(expected_shape)
     if not _shape_matches(array.shape, expected_shape):
+        for wrong_shape, wrong_hint in mistakes or ():
+            if tuple(array.shape) == tuple(wrong_shape):
+                hint = wrong_hint
+                break
         if hint is None and None not in expected_shape:
             hint = _shape_hint(array.shape, expected_shape)
         hint = hint or "check the axes of your result."
@@ -475,7 +505,7 @@ def _telling_factor(factor: float, size: int) -> bool:
 
 
 def check_close(name: str, got, expected, rtol: float = 1e-6, atol: float = 1e-8,
-                hint: str | None = None, mistakes=None):
+                hint: str | None = None, mistakes=None, none_hint: str | None = None):
     """Check that ``got`` equals ``expected`` within |got − expected| ≤ atol + rtol·|expected|.
 
     Shapes must match exactly. ``mistakes`` is a list of ``(wrong, hint)`` pairs, ``wrong`` a
@@ -485,6 +515,8 @@ def check_close(name: str, got, expected, rtol: float = 1e-6, atol: float = 1e-8
     constant factor, a flipped sign, a transpose). Returns ``got`` as a float64 NumPy array."""
     __tracebackhide__ = True
     expected = _asarray(_to_host(expected), dtype=_float64)
+    if got is None:
+        _as_float_array(name, got, none_hint=none_hint or hint)
     array = check_shape(name, got, expected.shape)
     if _all_close(array, expected, rtol, atol):
         return array
@@ -553,6 +585,27 @@ def _gradient_hint(analytic, numeric) -> str:
         return derived
     return ("check each factor of the chain rule, and that every path into a node adds its "
             "gradient (a sum over the batch for a bias).")
+
+
+# --- the learner's code at work ---------------------------------------------------------------
+
+def at_work(scope, yours, reference, what: str) -> None:
+    """For the cells that run a network on the learner's functions (``with course_lib.using(...)
+    as scope``): print the result and whether it equals ``what`` (``reference``), or, when
+    course_lib's reference stood in for one of them, say so instead of comparing the reference
+    with itself."""
+    stood_in = sorted(name for name, fn in scope.items() if getattr(fn, "failed", False))
+    print("ŷ =", _pretty(yours).replace("\n", ""))
+    if stood_in:
+        print(f"course_lib's {', '.join(stood_in)} stood in for yours (see above), so this is "
+              "the reference's result: there is nothing of yours to compare yet.")
+        return
+    try:
+        same = _all_close(_asarray(_to_host(yours), dtype=_float64),
+                          _asarray(_to_host(reference), dtype=_float64), 1e-6, 1e-8)
+    except (TypeError, ValueError):
+        same = False
+    print(f"equal to {what}: {same}")
 
 
 # --- success -----------------------------------------------------------------------------------
@@ -666,20 +719,29 @@ def try_it(fn, *args, name: str | None = None, **kwargs):
     return result
 
 
-def check_tuple(name: str, got, size: int, what: str):
+def check_tuple(name: str, got, size: int, what: str, hint: str | None = None):
     """Check that ``got`` is a tuple (or list) of ``size`` items, ``what`` naming them, e.g.
-    ``"(loss, grad)"``; returns it as a tuple so that a test can unpack it."""
+    ``"(loss, grad)"``; returns it as a tuple so that a test can unpack it.
+
+    ``name`` is a function ("linear_forward": it *returned* something else) or a stored value
+    ("linear_forward's cache": it *is* something else); ``hint`` replaces the default hint."""
     __tracebackhide__ = True
     if isinstance(got, (tuple, list)) and len(got) == size:
         return tuple(got)
+    stored = not _names_a_function(name)
     if got is None:
-        found, hint = "None", "did you forget the return statement?"
+        found = "None"
+        default = ("check what is stored there." if stored
+                   else "did you forget the return statement?")
     elif isinstance(got, (tuple, list)):
         found = f"a {type(got).__name__} of {len(got)} items"
-        hint = f"return exactly {what}."
+        default = f"it should hold exactly {what}." if stored else f"return exactly {what}."
     else:
-        found, hint = _describe(got), f"return all of them, e.g. `return {what.strip('()')}`."
-    _fail(f"{name} returned {found} but a tuple of {size}, {what}, was expected: {hint}")
+        found = _describe(got)
+        default = (f"it should be the tuple {what}, with its {size} items in that order." if stored
+                   else f"return all of them, e.g. `return {what.strip('()')}`.")
+    verb = "is" if stored else "returned"
+    _fail(f"{name} {verb} {found} but a tuple of {size}, {what}, was expected: {hint or default}")
 
 
 # --- exact values: indices, counts, None ---------------------------------------------------------
@@ -735,3 +797,6 @@ def check_equal(name: str, got, expected, hint: str | None = None, mistakes=None
 
 
 install()
+
+# checks.catalogue: the catalogue of likely mistakes the check cells use (lessons/mistakes.py)
+from . import mistakes as catalogue  # noqa: E402
