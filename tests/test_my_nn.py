@@ -67,6 +67,7 @@ def learner(tmp_path, monkeypatch):
     checks._results.clear()
     yield module
     checks._results.clear()
+    checks.before_cell(_Info(None))
     del importlib.sys.modules["learner_cells"]
 
 
