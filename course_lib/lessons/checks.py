@@ -200,7 +200,6 @@ def _not_attempted(name: str):
 # --- which check cell is running, and which functions passed (for my_nn.save) ----------------
 
 _state = {"cell": None, "called": []}  # the running cell's id; (name, fn) called in it
-_results: dict = {}  # function name -> {cell id: (fn, passed)}
 
 
 def _points_of(name: str):
@@ -233,19 +232,8 @@ def after_cell(result) -> None:
     if cell:
         ok = error is None
         for name, fn in _state["called"]:
-            _results.setdefault(name, {})[cell] = (fn, ok and not isinstance(error, NotAttempted))
+            my_nn.record(name, cell, fn, ok and not isinstance(error, NotAttempted))
     _state["called"] = []
-
-
-def passed_all(name: str, fn) -> bool:
-    """Whether ``fn`` (the learner's ``name``) passed every check cell that tests it, in this
-    session (the catalogue lists them; at least one must have run)."""
-    runs = _results.get(name, {})
-    needed = [cell for cell, (names, _) in catalogue.CHECK_CELLS.items() if name in names]
-    needed = needed or list(runs)
-    if not needed:
-        return False
-    return all(cell in runs and runs[cell][1] and runs[cell][0] is fn for cell in needed)
 
 
 def _show_not_attempted(shell, etype, value, tb, tb_offset=None):
@@ -800,3 +788,4 @@ install()
 
 # checks.catalogue: the catalogue of likely mistakes the check cells use (lessons/mistakes.py)
 from . import mistakes as catalogue  # noqa: E402
+from . import my_nn  # noqa: E402  (it records which functions passed their checks)

@@ -30,7 +30,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from . import checks
+from .. import overrides
+from . import mistakes
 
 HEADER = '''"""My neural network: the functions I wrote in the course notebooks whose checks passed.
 
@@ -46,6 +47,27 @@ from course_lib import functional as F
 
 # Names a saved function may use besides numpy, F and the other saved functions.
 _AVAILABLE = {"np", "F"} | set(vars(builtins))
+
+
+# function name -> {check cell id: (the function object checked, whether the cell passed)};
+# filled by checks.after_cell (IPython's post_run_cell) for the functions a check cell called.
+_results: dict = {}
+
+
+def record(name: str, cell: str, fn, ok: bool) -> None:
+    """Remember that check cell ``cell`` called the learner's ``fn`` (``name``) and passed or not."""
+    _results.setdefault(name, {})[cell] = (fn, ok)
+
+
+def passed_all(name: str, fn) -> bool:
+    """Whether ``fn`` (the learner's ``name``) passed every check cell that tests it, in this
+    session (mistakes.CHECK_CELLS lists them; at least one must have run)."""
+    runs = _results.get(name, {})
+    needed = [cell for cell, (names, _) in mistakes.CHECK_CELLS.items() if name in names]
+    needed = needed or list(runs)
+    if not needed:
+        return False
+    return all(cell in runs and runs[cell][1] and runs[cell][0] is fn for cell in needed)
 
 
 def grading() -> bool:
@@ -114,7 +136,7 @@ def save(namespace: dict, notebook: str | None = None) -> list[str]:
         return []
     candidates = {}
     for name, fn in namespace.items():
-        if inspect.isfunction(fn) and checks.passed_all(name, fn):
+        if inspect.isfunction(fn) and passed_all(name, fn):
             source = _source(fn)
             if source is not None and "NotImplementedError" not in source:
                 candidates[name] = (fn, source)
@@ -164,8 +186,6 @@ def functions() -> dict:
     module = load()
     if module is None:
         return {}
-    from .. import overrides
-
     out = {}
     for name, fn in vars(module).items():
         if inspect.isfunction(fn) and fn.__module__ == module.__name__:
@@ -175,3 +195,15 @@ def functions() -> dict:
                 continue
             out[name] = fn
     return out
+
+
+def _saved_functions() -> dict:
+    """For widgets (overrides.default_functions): the saved functions, all of them, by name."""
+    module = load()
+    if module is None:
+        return {}
+    return {name: fn for name, fn in vars(module).items()
+            if inspect.isfunction(fn) and fn.__module__ == module.__name__}
+
+
+overrides.add_default_provider(_saved_functions)
