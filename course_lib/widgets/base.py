@@ -349,13 +349,18 @@ class LiveWidget:
         if self.error:
             parts.append(f"Stopped: {self.error}")
             kind = "error"
+        warning = getattr(self, "warning", None)
+        if warning:
+            parts.append(warning)
+            kind = "error" if self.error else "warning"
         if self.notes:
             parts.extend(self.notes)
             kind = "error" if self.error else "warning"
         everyone = {**self.functions, **self.own_functions}
         mine = [n for n, f in everyone.items() if not f.failed]
         if mine:
-            parts.append("Running your " + ", ".join(mine) + ".")
+            parts.append("Running your " + ", ".join(mine) + "; course_lib's reference for the "
+                         "rest.")
         elif not parts:
             parts.append("Running course_lib's reference functions.")
         self._status_text = " ".join(parts)
