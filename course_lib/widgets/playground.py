@@ -112,6 +112,8 @@ class Playground(LiveWidget):
                             activation, batchnorm, optimizer, lr, batch_size, l2, dropout)
         if pace not in PACES:
             raise ValueError(f"pace must be one of {', '.join(map(str, PACES))}, got {pace!r}.")
+        if "train_network" in self.own_functions:  # their loop: full batch, plain gradient descent
+            self.controls["optimizer"].disabled = self.controls["batch_size"].disabled = True
         self.controls["pace"] = W.SelectionSlider(
             options=[(str(p), p) for p in PACES], value=pace, description="epochs/s",
             **slider_style("230px", "60px"))
