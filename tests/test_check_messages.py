@@ -206,3 +206,32 @@ def test_the_catalogue_hints_print_no_corrected_line():
         hints += [hint for _, hint in pairs]
     corrected = [_squeeze(line) for group in catalogue.CORRECTED_LINES.values() for line in group]
     assert [(h, c) for h in hints for c in corrected if c in _squeeze(h)] == []
+
+
+# --- nbgrader validate keeps the whole message ---------------------------------------------------
+
+def test_nbgrader_validate_prints_the_whole_hint_and_the_count_first(tmp_path):
+    """A learner's notebook 01 with the bias forgotten, validated as the Validate button does
+    (nbgrader_config.py from the repository): the hint is printed whole, after the count."""
+    import os
+    import subprocess
+    import sys
+
+    nb = json.loads((ROOT / "notebooks/01_forward_propagation/forward_propagation.ipynb")
+                    .read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell.get("id") == "linear_forward":
+            cell["source"] = "def linear_forward(X, W, b):\n    return X @ W, (X, W)\n"
+    path = tmp_path / "forward_propagation.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    env = {**os.environ, "COURSE_HEADLESS": "1", "MY_NN_PATH": str(tmp_path / "my_nn.py")}
+    done = subprocess.run([str(nbgrader), "validate", str(path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    out = " ".join(done.stdout.split())                   # the box's lines, joined again
+    assert out.startswith("9 CHECK(S) FAILED."), done.stdout[:500]   # 1 wrong, 8 not attempted
+    assert ("linear_forward on a 3 x 3 batch returned the right shape (3, 3) but 9 of 9 values "
+            "differ from the expected ones (first at index (0, 0); yours: values from -1.5 to 6): "
+            "the bias seems to be missing.") in out
+    errors = [part.split("=" * 20)[0] for part in done.stdout.split("The error was:")[1:]]
+    assert len(errors) == 9 and not any("..." in e for e in errors)   # no message cut
