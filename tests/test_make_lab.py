@@ -206,6 +206,11 @@ def _run_make_lab(prefix, repo, env, port, kind, chromium, sync_playwright, base
                 heading = page.locator(".jp-Notebook .jp-RenderedMarkdown h1",
                                        has_text="Forward propagation")
                 heading.first.wait_for(timeout=120_000)  # notebook 01, rendered
+                page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).first.wait_for(
+                    timeout=120_000)
+                page.wait_for_timeout(2000)
+                dirty = page.locator(".jp-mod-dirty").count()
+                assert dirty == 0, "notebook 01 was marked unsaved (●) as soon as it opened"
             finally:
                 context.close()
         print(f"\nmake lab as {kind}: first page served {first_page:.1f} s after `make lab`")
