@@ -64,3 +64,14 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Validate (the command and the lab's button): nbgrader cuts every output line at Validator.width
+# (90 by default, "…write your code in the cell abo..."). A failed check's box is wrapped at 96
+# characters (checks.CheckFailed._render_traceback_) and indented by 4, so 108 keeps every line
+# of it whole, and the check cells' own lines (at most 100 characters) too. The summary leads with
+# the number of failed checks.
+c.Validator.width = 108
+c.Validator.failed_warning = (
+    "{num_failed} CHECK(S) FAILED. Each message below says what to look at; if you submit the "
+    "notebook as it is, those checks give no points."
+)

@@ -288,3 +288,153 @@ def test_playground_trains_live_in_chromium(notebook, tmp_path):
     assert "Stopped" not in status_text, status_text
     for name, (ok, text) in others.items():
         assert ok, f"{name}: {text}"
+
+
+# --- Run All on a fresh student notebook; the learner's own train_network in 05's playground ----
+
+STUDENT = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
+
+
+def _open(page, lab, name):
+    """Open ``name`` in JupyterLab; returns seconds until its kernel is idle (page load)."""
+    started = time.monotonic()
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).first.wait_for(
+        timeout=120_000)
+    return time.monotonic() - started
+
+
+def _run_all(page):
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def _in_lab(tmp_path, files: dict, body):
+    """Start JupyterLab on a folder holding ``files`` (name -> text) and run ``body(page, lab)``
+    in Chromium; returns what ``body`` returns, plus the page's JavaScript errors."""
+    chromium = _chromium()
+    sync_playwright = _playwright()
+    work = tmp_path / "lab"
+    work.mkdir(parents=True)
+    for name, text in files.items():
+        (work / name).write_text(text, encoding="utf-8")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    lab = Lab(work)
+    page_errors = []
+    try:
+        lab.wait()
+        with sync_playwright() as p:
+            context = p.chromium.launch_persistent_context(
+                str(tmp_path / "profile"), executable_path=chromium, args=CHROMIUM_FLAGS,
+                headless=True, viewport={"width": 1300, "height": 3400})
+            try:
+                page = context.pages[0] if context.pages else context.new_page()
+                page.on("pageerror", lambda e: page_errors.append(str(e)))
+                return body(page, lab), page_errors
+            finally:
+                context.close()
+    finally:
+        lab.stop()
+
+
+@pytest.mark.parametrize("notebook", STUDENT, ids=[p.parent.name[:2] for p in STUDENT])
+def test_run_all_reaches_the_last_cell_of_a_fresh_student_notebook(notebook, tmp_path):
+    """notebooks/NN as handed out: Run All goes through every unfinished exercise (each check says
+    "not attempted yet") to the last cell, and the notebook opens unchanged (no ● on its tab)."""
+    def body(page, lab):
+        seconds = _open(page, lab, notebook.name)
+        dirty_on_open = page.locator(".jp-mod-dirty").count()
+        _run_all(page)
+        _wait_until_all_cells_ran(page)
+        page.wait_for_timeout(500)
+        prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+        text = page.locator(".jp-Notebook").inner_text()
+        errors = page.locator(ERROR_OUTPUT)
+        error_texts = [errors.nth(i).inner_text()[:300] for i in range(errors.count())]
+        page.screenshot(path=str(ARTIFACTS / f"run_all_{notebook.parent.name}.png"),
+                        full_page=True)
+        return seconds, dirty_on_open, prompts, text, error_texts
+
+    (seconds, dirty, prompts, text, errors), page_errors = _in_lab(
+        tmp_path, {notebook.name: notebook.read_text(encoding="utf-8")}, body)
+    print(f"\n{notebook.parent.name}: opened, kernel idle after {seconds:.1f} s; "
+          f"dirty on open: {bool(dirty)}")
+    assert re.fullmatch(r"\[\d+\]:", prompts[-1].strip()), f"the last cell did not run: {prompts}"
+    assert not errors, f"cells printed errors: {errors}"
+    assert "not attempted yet: 0 of" in text
+    assert not page_errors, page_errors
+
+
+BROKEN_TRAIN_NETWORK = '''def train_network(model, X, y, lr=1.0, num_epochs=5000):
+    costs = []
+    for _ in range(num_epochs):
+        cost, d_y_hat = losses.half_squared_error(model.forward(X), y)
+        costs.append(float(cost))
+        model.backward(d_y_hat)
+        for p in model.parameters():
+            p.data = p.data + lr * p.grad          # planted: a step uphill
+    return costs'''
+
+
+def _notebook_05(train_network_source=None) -> str:
+    nb = json.loads((ROOT / "notebooks" / "05_xor" / "xor.ipynb").read_text(encoding="utf-8"))
+    if train_network_source is not None:
+        for cell in nb["cells"]:
+            if cell.get("id") == "train_network":
+                cell["source"] = train_network_source
+    return json.dumps(nb)
+
+
+def _loss_of(counter: str) -> float:
+    return float(re.search(r"loss ([\d.]+) /", counter).group(1))
+
+
+def _play_05(page, lab, tag):
+    _open(page, lab, "xor.ipynb")
+    _run_all(page)
+    _wait_until_all_cells_ran(page)
+    box = page.locator(".course-playground").first
+    if not page.locator(".course-playground").count():
+        # a failed check stops Run All (a wrong answer is an error): run the playground's cell
+        cell = page.locator(".jp-CodeCell", has_text="Playground(").last
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+    box.wait_for(timeout=120_000)
+    box.scroll_into_view_if_needed()
+    box.get_by_role("button", name="Step").click()
+    deadline = time.monotonic() + 30
+    while "Epoch 1" not in _counter(page, "course-playground"):
+        assert time.monotonic() < deadline, "Step did not train an epoch"
+        page.wait_for_timeout(200)
+    first = _loss_of(box.inner_text())
+    box.locator(".widget-play button").first.click()
+    deadline = time.monotonic() + 90
+    while _epoch(page) < 400 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    box.locator(".widget-play button").first.click()
+    page.wait_for_timeout(800)
+    box.screenshot(path=str(ARTIFACTS / f"playground_05_{tag}.png"))
+    return first, _loss_of(box.inner_text()), box.locator(
+        ".course-status").inner_text()
+
+
+def test_playground_05_runs_the_learners_train_network(tmp_path):
+    """Notebook 05 as a learner has it: a train_network that steps uphill is named in the status
+    and makes the loss rise; the right one makes it fall."""
+    (broken, page_errors) = _in_lab(tmp_path / "broken", {"xor.ipynb": _notebook_05(
+        BROKEN_TRAIN_NETWORK)}, lambda page, lab: _play_05(page, lab, "broken"))
+    assert not page_errors
+    solution = json.loads(NOTEBOOK_05.read_text(encoding="utf-8"))
+    right_source = next("".join(c["source"]) for c in solution["cells"]
+                        if c.get("id") == "train_network")
+    right_source = "\n".join(line for line in right_source.splitlines() if "###" not in line)
+    (right, page_errors) = _in_lab(tmp_path / "right", {"xor.ipynb": _notebook_05(
+        right_source)}, lambda page, lab: _play_05(page, lab, "right"))
+    assert not page_errors
+    first, last, status = broken
+    assert last > first and "train_network" in status, (first, last, status)
+    assert "Training is diverging" in status or "Training has stalled" in status, status
+    first, last, status = right
+    assert last < first, (first, last, status)
+    assert "Running your train_network; course_lib's reference for the rest." in status, status

@@ -3,6 +3,7 @@ names the pieces a learner needs, never prints the expected values, and cannot b
 notebook that rebinds numpy's comparison functions."""
 
 import builtins
+import os
 import subprocess
 import sys
 
@@ -49,7 +50,9 @@ def test_call_returns_the_result():
     assert call(lambda a, b=0: a + b, 2, b=3) == 5
 
 
-def test_call_reports_not_implemented_yet():
+def test_call_reports_not_implemented_yet_under_grading(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+
     def linear_forward(X, W, b):
         raise NotImplementedError()
 
@@ -58,6 +61,31 @@ def test_call_reports_not_implemented_yet():
         "linear_forward is not implemented yet: write your code in the cell above, where it says "
         "YOUR CODE HERE."
     )
+
+
+def test_call_outside_grading_says_not_attempted_with_the_points(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+    def forward(X, params, activations):
+        raise NotImplementedError()
+
+    checks.before_cell(None)                             # no cell id known: the exercise's total
+    with pytest.raises(checks.NotAttempted) as info:
+        call(forward, 1, 2, 3)
+    # forward's two check cells hold 1 point each (the notebook's nbgrader metadata)
+    assert str(info.value).startswith("forward: not attempted yet: 0 of 2 points.")
+    assert isinstance(info.value, CheckFailed)          # still a failure for nbgrader
+
+
+def test_a_failed_check_renders_as_one_box_without_frames():
+    with pytest.raises(CheckFailed) as info:
+        check(False, "the loss must go down " * 10)
+    lines = info.value._render_traceback_()
+    assert "check failed" in lines[0]
+    assert " ".join(line.strip() for line in lines[1:]) == ("the loss must go down " * 10).strip()
+    assert all(len(line) <= 96 for line in lines[1:])
+    assert not any("course_lib" in line or "File " in line for line in lines)
+
 
 
 def test_call_names_the_exception_the_function_and_the_line():
@@ -395,3 +423,81 @@ def test_cupy_arrays_are_compared_on_the_host():
     with pytest.raises(CheckFailed, match="off by a factor of 2"):
         check_close("softmax", cupy.asarray(2 * SOFTMAX_ROW), cupy.asarray(SOFTMAX_ROW))
     assert check_gradients("dW", cupy.asarray(SOFTMAX_ROW), SOFTMAX_ROW) == 0.0
+
+
+# --- in IPython: Run All goes on past an unfinished exercise ------------------------------------
+
+class _Result:
+    def __init__(self, error=None):
+        self.error_in_exec = error
+
+
+class _Info:
+    def __init__(self, cell_id):
+        self.cell_id = cell_id
+
+
+def _run_check_cell(cell_id, body):
+    """What IPython does around a cell: pre_run_cell, the code, post_run_cell; returns the result."""
+    checks.before_cell(_Info(cell_id))
+    result = _Result()
+    try:
+        body()
+    except Exception as err:  # noqa: BLE001 - IPython records any exception the same way
+        result.error_in_exec = err
+    checks.after_cell(result)
+    return result
+
+
+def _stub(X, W, b):
+    raise NotImplementedError()
+
+
+def test_not_attempted_is_no_error_outside_grading(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    result = _run_check_cell("test_linear_forward", lambda: call(_stub, 1, 2, 3))
+    assert result.error_in_exec is None                  # the cell counts as run: Run All goes on
+
+
+def test_not_attempted_fails_under_grading(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    result = _run_check_cell("test_linear_forward", lambda: call(_stub, 1, 2, 3))
+    assert isinstance(result.error_in_exec, CheckFailed)
+
+
+def test_a_wrong_answer_still_stops_outside_grading(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    result = _run_check_cell("test_linear_forward",
+                             lambda: check_close("z", call(lambda: np.zeros(2)), np.ones(2)))
+    assert isinstance(result.error_in_exec, CheckFailed)
+
+
+def test_points_come_from_the_running_cell(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    checks.before_cell(_Info("test_binary_cross_entropy"))
+
+    def binary_cross_entropy(y_hat, y):
+        raise NotImplementedError()
+
+    with pytest.raises(checks.NotAttempted, match="0 of 2 points"):
+        call(binary_cross_entropy, 1, 2)
+    checks.before_cell(_Info(None))
+
+
+def test_run_all_reaches_the_last_cell_of_a_fresh_student_notebook(tmp_path):
+    """notebooks/01 as handed out, run as JupyterLab's Run All does (stop at the first error)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "notebooks/01_forward_propagation/forward_propagation.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env={**os.environ, "COURSE_HEADLESS": "1",
+                        "MY_NN_PATH": str(tmp_path / "my_nn.py")})
+    outputs = {c.id: c.outputs for c in nb.cells if c.cell_type == "code"}
+    text = "".join(o.get("text", "") for o in outputs["test_linear_forward"])
+    assert "linear_forward: not attempted yet: 0 of 1 point." in text
+    assert not any(o["output_type"] == "error" for c in outputs.values() for o in c)
+    assert nb.cells[-1].cell_type != "code" or nb.cells[-1].get("execution_count")

@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from queue import Empty, Queue
 
@@ -151,6 +152,24 @@ def test_make_lab_serves_the_notebooks_and_stops_cleanly(kind):
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _assert_learners_lab(port: int, token: str) -> None:
+    """The learner's lab: nbgrader's instructor parts off (as on Binder), Validate kept, and no
+    "Jupyter news" question (tools/lab_config)."""
+    base = f"http://127.0.0.1:{port}"
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{base}/formgrader?token={token}", timeout=30)
+    assert missing.value.code == 404
+    page = urllib.request.urlopen(f"{base}/lab?token={token}", timeout=30).read().decode()
+    disabled = json.loads(re.search(r'"disabledExtensions": *(\[[^]]*\])', page).group(1))
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+            "@jupyter/nbgrader:menu"} <= set(disabled)
+    assert not any("validate" in name for name in disabled)
+    settings = json.load(urllib.request.urlopen(
+        f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}",
+        timeout=30))
+    assert settings["schema"]["properties"]["fetchNews"]["default"] == "false"
+
+
 def _run_make_lab(prefix, repo, env, port, kind, chromium, sync_playwright, base):
     started = time.monotonic()
     make = subprocess.Popen([*prefix, "make", "lab", f"PORT={port}"], cwd=repo, env=env,
@@ -174,6 +193,7 @@ def _run_make_lab(prefix, repo, env, port, kind, chromium, sync_playwright, base
         inside = json.load(urllib.request.urlopen(
             f"{api}/01_forward_propagation?token={token}", timeout=30))
         assert "forward_propagation.ipynb" in {item["name"] for item in inside["content"]}
+        _assert_learners_lab(served_port, token)
 
         with sync_playwright() as p:
             context = p.chromium.launch_persistent_context(
@@ -186,6 +206,11 @@ def _run_make_lab(prefix, repo, env, port, kind, chromium, sync_playwright, base
                 heading = page.locator(".jp-Notebook .jp-RenderedMarkdown h1",
                                        has_text="Forward propagation")
                 heading.first.wait_for(timeout=120_000)  # notebook 01, rendered
+                page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).first.wait_for(
+                    timeout=120_000)
+                page.wait_for_timeout(2000)
+                dirty = page.locator(".jp-mod-dirty").count()
+                assert dirty == 0, "notebook 01 was marked unsaved (●) as soon as it opened"
             finally:
                 context.close()
         print(f"\nmake lab as {kind}: first page served {first_page:.1f} s after `make lab`")

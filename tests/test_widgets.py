@@ -320,7 +320,7 @@ def test_correct_learner_functions_are_used_and_named():
     pg = Playground(functions=dict(sigmoid_forward=sigmoid_forward))
     pg.step(1)
     assert len(calls) > 3, "the output layer runs the learner's sigmoid"
-    assert pg.status == "Running your sigmoid_forward."
+    assert pg.status == "Running your sigmoid_forward; course_lib's reference for the rest."
 
 
 def test_learner_function_failing_later_pauses_with_one_sentence():
@@ -377,7 +377,7 @@ def test_learner_l2_penalty_is_checked_like_the_others():
 
     pg = Playground(l2=0.01, functions=dict(l2_penalty=my_l2))
     pg.step(1)
-    assert calls and pg.status == "Running your l2_penalty."
+    assert calls and pg.status == "Running your l2_penalty; course_lib's reference for the rest."
 
 
 def test_a_model_of_the_learners_own():
@@ -469,7 +469,7 @@ def test_explorer_runs_the_learners_step_and_reports_a_missing_one():
 
     ex = LearningRateExplorer(lr=5, step_fn=gradient_descent_step, steps=4)
     assert seen and seen[0] == pytest.approx(5)
-    assert ex.verdict == "fast" and ex.status == "Running your gradient_descent_step."
+    assert ex.verdict == "fast" and ex.status == "Running your gradient_descent_step; course_lib's reference for the rest."
 
     def gradient_descent_step_stub(w, dw, lr):
         raise NotImplementedError
@@ -569,7 +569,7 @@ def test_race_runs_the_learners_rules():
     race.step(5)
     assert used
     assert "adam_update is not implemented yet" in race.status
-    assert race.status.endswith("Running your momentum_update.")
+    assert race.status.endswith("Running your momentum_update; course_lib's reference for the rest.")
     ref = OptimizerRace()
     ref.step(5)
     np.testing.assert_allclose(race.paths["Adam"][-1], ref.paths["Adam"][-1])
@@ -638,3 +638,83 @@ def test_batchnorm_view_runs_the_learners_batchnorm():
     view.step(2)
     assert "batchnorm_forward is not implemented yet" in view.status
     assert all(np.isfinite(v[-1]) for v in view.history.values())
+
+
+# --- the playground on the learner's own train_network (notebook 05) -----------------------------
+
+def _train_network(sign=1.0, store=True):
+    """A learner's train_network (notebook 05): right with sign 1, stepping uphill with sign -1,
+    computing the step but never storing it with store=False."""
+    from course_lib import losses
+
+    def train_network(model, X, y, lr=1.0, num_epochs=5000):
+        costs = []
+        for _ in range(num_epochs):
+            cost, d_y_hat = losses.half_squared_error(model.forward(X), y)
+            costs.append(float(cost))
+            model.backward(d_y_hat)
+            for p in model.parameters():
+                new = p.data - sign * lr * p.grad
+                if store:
+                    p.data = new
+        return costs
+    return train_network
+
+
+def _xor_playground(**kwargs):
+    return Playground("XOR", hidden_layers=1, units=8, activation="tanh", lr=0.5, **kwargs)
+
+
+def test_the_playground_trains_with_the_learners_train_network():
+    mine = _xor_playground(train_network=_train_network())
+    mine.step(400)
+    assert mine.status == "Running your train_network; course_lib's reference for the rest."
+    assert mine.history["loss"][-1] < 0.8 * mine.history["loss"][0]
+    # full-batch gradient descent on the half squared error, not the playground's own minibatches
+    ref = _xor_playground()
+    ref.step(1)
+    assert abs(mine.history["loss"][0] - ref.history["loss"][0]) > 1e-6
+
+
+def test_a_train_network_stepping_uphill_is_named_and_trains_differently():
+    broken = _xor_playground(train_network=_train_network(sign=-1.0))
+    broken.step(60)
+    right = _xor_playground(train_network=_train_network())
+    right.step(60)
+    assert broken.history["loss"][-1] > broken.history["loss"][0]
+    assert right.history["loss"][-1] < right.history["loss"][0]
+    status = broken.status
+    assert "Training is diverging: the loss rose from" in status
+    assert "check your train_network" in status
+    assert "Running your train_network" in status
+
+
+def test_a_train_network_that_stores_nothing_is_told_so():
+    pg = _xor_playground(train_network=_train_network(store=False))
+    pg.step(2)
+    assert ("Your train_network left every weight as it was after an epoch: its update does not "
+            "reach the model's parameters.") in pg.status
+
+
+def test_an_unfinished_train_network_falls_back_to_the_reference():
+    def train_network(model, X, y, lr=1.0, num_epochs=5000):
+        raise NotImplementedError()
+
+    pg = _xor_playground(train_network=train_network)
+    pg.step(50)
+    assert "train_network is not implemented yet; the course_lib reference is used instead." \
+        in pg.status
+    assert pg.history["loss"][-1] < pg.history["loss"][0]
+
+
+def test_the_pace_control_sets_epochs_per_second():
+    pg = _xor_playground(pace=10)              # the clock ticks every 100 ms: one epoch a tick
+    pg.play()
+    for _ in range(5):
+        pg._frame()
+    assert pg.epoch == 5
+    pg.set(pace=3)                             # 0.3 of an epoch a tick: the fractions add up
+    for _ in range(10):
+        pg._frame()
+    assert pg.epoch == 8
+    pg.pause()

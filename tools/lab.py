@@ -4,6 +4,8 @@
 - Without a display (Linux with neither ``DISPLAY`` nor ``WAYLAND_DISPLAY``) it opens no browser.
 - The port is ``PORT`` (default 8888) or, when that one is busy, the next free one, said in one line.
 - ``make lab ARGS="..."`` passes more options to ``jupyter lab`` (they come last, so they win).
+- It is the learner's JupyterLab (``tools/lab_config/``): nbgrader's instructor parts off as on
+  Binder, no news pop-up; the learner's own ``~/.jupyter`` settings still come first.
 - JupyterLab's own log goes to ``lab.log``; what a person sees ends with the address to open,
   token included. Ctrl-C (or SIGTERM) stops the server and everything it started.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "lab.log"
+LAB_CONFIG = ROOT / "tools" / "lab_config"
 URL = re.compile(r"(https?://(?:127\.0\.0\.1|localhost|\[::1\]|[\w.-]+):\d+/lab\?token=\w+)")
 READY_SECONDS = 120  # a first start on a slow machine builds JupyterLab's settings: give it time
 
@@ -47,12 +50,22 @@ def has_display() -> bool:
 def command(port: int, extra: list[str]) -> list[str]:
     jupyter = Path(sys.executable).with_name("jupyter")
     cmd = [str(jupyter), "lab", f"--notebook-dir={ROOT / 'notebooks'}",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--LabApp.app_settings_dir={LAB_CONFIG / 'settings'}"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     if not has_display():
         cmd.append("--no-browser")
     return cmd + extra
+
+
+def environment() -> dict:
+    """This environment, with the learner's lab settings (tools/lab_config) in JUPYTER_CONFIG_PATH:
+    after JUPYTER_CONFIG_DIR (the person's own), before the environment's (nbgrader's)."""
+    env = dict(os.environ)
+    paths = [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(LAB_CONFIG), *paths])
+    return env
 
 
 def main(argv: list[str]) -> int:
@@ -72,7 +85,7 @@ def main(argv: list[str]) -> int:
     print(f"Starting JupyterLab on notebooks/ (its log: {LOG.relative_to(ROOT)}) ...", flush=True)
     with open(LOG, "w", encoding="utf-8") as log:
         server = subprocess.Popen(command(port, argv), cwd=ROOT, stdin=subprocess.DEVNULL,
-                                  stdout=log, stderr=subprocess.STDOUT)
+                                  stdout=log, stderr=subprocess.STDOUT, env=environment())
     signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
         url = wait_for_url(server)

@@ -20,6 +20,9 @@ from __future__ import annotations
 import builtins
 import copy as _copy_module
 import numbers as _numbers_module
+import os as _os
+import re as _re
+import textwrap as _textwrap
 import traceback as _traceback
 import warnings as _warnings_module
 
@@ -59,8 +62,37 @@ _deepcopy = _copy_module.deepcopy
 _extract_tb = _traceback.extract_tb
 
 
+def grading() -> bool:
+    """True while nbgrader grades or validates a notebook (it sets ``NBGRADER_EXECUTION``)."""
+    return bool(_os.environ.get("NBGRADER_EXECUTION"))
+
+
 class CheckFailed(AssertionError):
-    """A notebook check did not pass; the message says what, and the likely mistake."""
+    """A notebook check did not pass; the message says what, and the likely mistake.
+
+    In a notebook it shows as one box with the message (IPython's ``_render_traceback_``): no
+    frames, no path into course_lib."""
+
+    def _render_traceback_(self):
+        lines = ["\x1b[1;31m✗ check failed\x1b[0m"]
+        for paragraph in str(self).split("\n"):
+            lines.extend(_textwrap.wrap(paragraph, 96, break_on_hyphens=False) or [""])
+        return lines
+
+
+class NotAttempted(CheckFailed):
+    """The exercise a check calls still raises NotImplementedError (the cell was not filled in).
+
+    Outside grading the notebook's IPython shows its message as a plain line and lets the cell
+    count as run, so Run All goes on to the last cell; under grading it fails as any check."""
+
+    def __init__(self, message: str, name: str = "", points=None):
+        super().__init__(message)
+        self.name = name
+        self.points = points
+
+    def _render_traceback_(self):
+        return [str(self)]
 
 
 def _fail(message: str):
@@ -105,6 +137,25 @@ def _where_it_failed(err: BaseException) -> str:
     return f" (in {frame.name}, line {frame.lineno}{code})"
 
 
+_MAX_OF_TWO = _re.compile(r"(?<![\w.])(np\.max|numpy\.max|np\.amax|max|np\.min|min)\(\s*[^,()]+,")
+
+
+def _error_hint(err: BaseException):
+    """A hint for an error whose cause the failing line shows (None when it shows none)."""
+    frames = [f for f in _extract_tb(err.__traceback__)
+              if "site-packages" not in f.filename and f.filename != __file__]
+    line = frames[-1].line if frames and frames[-1].line else ""
+    match = _MAX_OF_TWO.search(line)
+    if match and isinstance(err, (TypeError, ValueError)):
+        fn = match.group(1)
+        largest = "largest" if "max" in fn else "smallest"
+        pair = "np.maximum" if "max" in fn else "np.minimum"
+        return (f"{fn}(a, b) does not compare two values: {fn} gives the {largest} value of one "
+                f"array (a second argument is an axis, or for Python's {fn.split('.')[-1]} a "
+                f"single True/False is needed); the elementwise comparison is {pair}.")
+    return None
+
+
 def call(fn, *args, name: str | None = None, **kwargs):
     """Call the learner's ``fn(*args, **kwargs)`` and return what it returns.
 
@@ -117,21 +168,93 @@ def call(fn, *args, name: str | None = None, **kwargs):
             f"{name} is not a function (it is {type(fn).__name__}): run the cell that defines it "
             "and check the name."
         )
+    _record_call(name, fn)
     args = [_protected(a) for a in args]
     kwargs = {k: _protected(v) for k, v in kwargs.items()}
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        _fail(
-            f"{name} is not implemented yet: write your code in the cell above, where it says "
-            "YOUR CODE HERE."
-        )
+        _not_attempted(name)
     except Exception as err:  # the learner's code may fail in any way: report it in one line
         detail = f": {err}" if str(err) else ""
         _fail(
             f"{name} raised {type(err).__name__}{detail}{_where_it_failed(err)}. "
-            "Fix the error in your function, run its cell again, then this one."
+            f"{_error_hint(err) or 'Fix the error in your function, run its cell again, then this one.'}"
         )
+
+
+def _not_attempted(name: str):
+    """Raise NotAttempted for ``name``: under grading the usual failure, else "0 of N points"."""
+    __tracebackhide__ = True
+    if grading():
+        _fail(
+            f"{name} is not implemented yet: write your code in the cell above, where it says "
+            "YOUR CODE HERE."
+        )
+    points = _points_of(name)
+    score = f"0 of {points} point{'s' if points != 1 else ''}" if points else "0 points so far"
+    raise NotAttempted(f"{name}: not attempted yet: {score}. Write your code where it says "
+                       "YOUR CODE HERE, run that cell, then this one.", name, points) from None
+
+
+# --- which check cell is running, and which functions passed (for my_nn.save) ----------------
+
+_state = {"cell": None, "called": []}  # the running cell's id; (name, fn) called in it
+
+
+def _points_of(name: str):
+    """The running check cell's points (JupyterLab sends the cell's id), else the points of all
+    the check cells of exercise ``name``; None when the catalogue does not know it."""
+    cell = _state["cell"]
+    if cell in catalogue.CHECK_CELLS:
+        return catalogue.CHECK_CELLS[cell][1]
+    total = sum(points for names, points in catalogue.CHECK_CELLS.values() if name in names)
+    return total or None
+
+
+def _record_call(name: str, fn) -> None:
+    _state["called"].append((name, getattr(fn, "__wrapped_learner__", fn)))
+
+
+def before_cell(info) -> None:
+    """IPython's pre_run_cell: remember which cell runs (JupyterLab sends its id)."""
+    _state["cell"] = getattr(info, "cell_id", None)
+    _state["called"] = []
+
+
+def after_cell(result) -> None:
+    """IPython's post_run_cell: outside grading a NotAttempted is not an error (Run All goes
+    on), and each function a check cell called is marked as passed or failed in that cell."""
+    error = getattr(result, "error_in_exec", None)
+    if isinstance(error, NotAttempted) and not grading():
+        result.error_in_exec = None
+    cell = _state["cell"]
+    if cell:
+        ok = error is None
+        for name, fn in _state["called"]:
+            my_nn.record(name, cell, fn, ok and not isinstance(error, NotAttempted))
+    _state["called"] = []
+
+
+def _show_not_attempted(shell, etype, value, tb, tb_offset=None):
+    print(str(value))
+
+
+def install(shell=None) -> None:
+    """Register the hooks above in the running IPython (done when this module is imported)."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+    if shell is None or getattr(shell, "_course_checks_installed", False):
+        return
+    shell.events.register("pre_run_cell", before_cell)
+    shell.events.register("post_run_cell", after_cell)
+    if not grading():
+        shell.set_custom_exc((NotAttempted,), _show_not_attempted)
+    shell._course_checks_installed = True
 
 
 # --- converting what came back -----------------------------------------------------------------
@@ -154,8 +277,17 @@ def _describe(got) -> str:
     return type(got).__name__
 
 
-def _as_float_array(name: str, got, what: str = "an array of numbers"):
+def _names_a_function(name: str) -> bool:
+    """'linear_forward' or 'softmax on a batch' names what a function returned; 'the activation
+    cache caches[1][1]' or "linear_forward's cache" names a value stored somewhere."""
+    return not name.startswith("the ") and "'s " not in name and "[" not in name
+
+
+def _as_float_array(name: str, got, what: str = "an array of numbers", none_hint=None):
     __tracebackhide__ = True
+    if got is None and not _names_a_function(name):
+        _fail(f"{name} is None but {what} was expected: "
+              f"{none_hint or 'check what your code stores there.'}")
     if got is None:
         _fail(f"{name} returned None but {what} was expected: did you forget the return statement?")
     if isinstance(got, (tuple, list)) and _any_array_inside(got):
@@ -252,14 +384,19 @@ def _shape_matches(got_shape, expected_shape) -> bool:
     return all(e is None or g == e for g, e in zip(got_shape, expected_shape, strict=True))
 
 
-def check_shape(name: str, got, expected_shape, hint: str | None = None):
+def check_shape(name: str, got, expected_shape, hint: str | None = None, mistakes=None):
     """Check the shape of ``got`` (``None`` in ``expected_shape`` matches any length).
 
-    Returns ``got`` as a float64 NumPy array."""
+    ``mistakes``: ``[(wrong_shape, hint), ...]``, a hint for a shape that a known mistake gives;
+    ``hint`` for any other wrong shape. Returns ``got`` as a float64 NumPy array."""
     __tracebackhide__ = True
-    array = _as_float_array(name, got)
+    array = _as_float_array(name, got, none_hint=hint)
     expected_shape = tuple(expected_shape)
     if not _shape_matches(array.shape, expected_shape):
+        for wrong_shape, wrong_hint in mistakes or ():
+            if tuple(array.shape) == tuple(wrong_shape):
+                hint = wrong_hint
+                break
         if hint is None and None not in expected_shape:
             hint = _shape_hint(array.shape, expected_shape)
         hint = hint or "check the axes of your result."
@@ -356,7 +493,7 @@ def _telling_factor(factor: float, size: int) -> bool:
 
 
 def check_close(name: str, got, expected, rtol: float = 1e-6, atol: float = 1e-8,
-                hint: str | None = None, mistakes=None):
+                hint: str | None = None, mistakes=None, none_hint: str | None = None):
     """Check that ``got`` equals ``expected`` within |got − expected| ≤ atol + rtol·|expected|.
 
     Shapes must match exactly. ``mistakes`` is a list of ``(wrong, hint)`` pairs, ``wrong`` a
@@ -366,6 +503,8 @@ def check_close(name: str, got, expected, rtol: float = 1e-6, atol: float = 1e-8
     constant factor, a flipped sign, a transpose). Returns ``got`` as a float64 NumPy array."""
     __tracebackhide__ = True
     expected = _asarray(_to_host(expected), dtype=_float64)
+    if got is None:
+        _as_float_array(name, got, none_hint=none_hint or hint)
     array = check_shape(name, got, expected.shape)
     if _all_close(array, expected, rtol, atol):
         return array
@@ -436,6 +575,27 @@ def _gradient_hint(analytic, numeric) -> str:
             "gradient (a sum over the batch for a bias).")
 
 
+# --- the learner's code at work ---------------------------------------------------------------
+
+def at_work(scope, yours, reference, what: str) -> None:
+    """For the cells that run a network on the learner's functions (``with course_lib.using(...)
+    as scope``): print the result and whether it equals ``what`` (``reference``), or, when
+    course_lib's reference stood in for one of them, say so instead of comparing the reference
+    with itself."""
+    stood_in = sorted(name for name, fn in scope.items() if getattr(fn, "failed", False))
+    print("ŷ =", _pretty(yours).replace("\n", ""))
+    if stood_in:
+        print(f"course_lib's {', '.join(stood_in)} stood in for yours (see above), so this is "
+              "the reference's result: there is nothing of yours to compare yet.")
+        return
+    try:
+        same = _all_close(_asarray(_to_host(yours), dtype=_float64),
+                          _asarray(_to_host(reference), dtype=_float64), 1e-6, 1e-8)
+    except (TypeError, ValueError):
+        same = False
+    print(f"equal to {what}: {same}")
+
+
 # --- success -----------------------------------------------------------------------------------
 
 def passed(what: str) -> None:
@@ -474,6 +634,7 @@ def call_without_warnings(fn, *args, name: str | None = None, hint: str | None =
             except Warning as warning:
                 raise _WarningRaised(warning) from None
 
+    strict.__wrapped_learner__ = fn
     try:
         return call(strict if callable(fn) else fn, *args, name=name, **kwargs)
     except _WarningRaised as raised:
@@ -526,9 +687,16 @@ def try_it(fn, *args, name: str | None = None, **kwargs):
     name = name or getattr(fn, "__name__", "the function")
     try:
         result = call(fn, *args, name=name, **kwargs)
+    except NotAttempted:
+        print(f"{name} is not implemented yet: write your code in the cell above, where it says "
+              "YOUR CODE HERE.")
+        return None
     except CheckFailed as failure:
         print(str(failure))
         return None
+    finally:
+        if _state["called"] and _state["called"][-1][0] == name:
+            _state["called"].pop()  # a try-it cell is no check: it marks nothing as passed
     if isinstance(result, tuple) and len(result) == 2 and name.endswith("forward"):
         print(f"{name} returned out =\n{_pretty(result[0])}\nand a cache ({_outline(result[1])})")
     elif isinstance(result, tuple) and 0 < len(result) <= 6:
@@ -539,20 +707,29 @@ def try_it(fn, *args, name: str | None = None, **kwargs):
     return result
 
 
-def check_tuple(name: str, got, size: int, what: str):
+def check_tuple(name: str, got, size: int, what: str, hint: str | None = None):
     """Check that ``got`` is a tuple (or list) of ``size`` items, ``what`` naming them, e.g.
-    ``"(loss, grad)"``; returns it as a tuple so that a test can unpack it."""
+    ``"(loss, grad)"``; returns it as a tuple so that a test can unpack it.
+
+    ``name`` is a function ("linear_forward": it *returned* something else) or a stored value
+    ("linear_forward's cache": it *is* something else); ``hint`` replaces the default hint."""
     __tracebackhide__ = True
     if isinstance(got, (tuple, list)) and len(got) == size:
         return tuple(got)
+    stored = not _names_a_function(name)
     if got is None:
-        found, hint = "None", "did you forget the return statement?"
+        found = "None"
+        default = ("check what is stored there." if stored
+                   else "did you forget the return statement?")
     elif isinstance(got, (tuple, list)):
         found = f"a {type(got).__name__} of {len(got)} items"
-        hint = f"return exactly {what}."
+        default = f"it should hold exactly {what}." if stored else f"return exactly {what}."
     else:
-        found, hint = _describe(got), f"return all of them, e.g. `return {what.strip('()')}`."
-    _fail(f"{name} returned {found} but a tuple of {size}, {what}, was expected: {hint}")
+        found = _describe(got)
+        default = (f"it should be the tuple {what}, with its {size} items in that order." if stored
+                   else f"return all of them, e.g. `return {what.strip('()')}`.")
+    verb = "is" if stored else "returned"
+    _fail(f"{name} {verb} {found} but a tuple of {size}, {what}, was expected: {hint or default}")
 
 
 # --- exact values: indices, counts, None ---------------------------------------------------------
@@ -605,3 +782,10 @@ def check_equal(name: str, got, expected, hint: str | None = None, mistakes=None
             break
     diagnosis = diagnosis or hint or "compare your rule with the one in the text, step by step."
     _fail(f"{name} returned {repr(plain)}, which is not the expected value: {diagnosis}")
+
+
+install()
+
+# checks.catalogue: the catalogue of likely mistakes the check cells use (lessons/mistakes.py)
+from . import mistakes as catalogue  # noqa: E402
+from . import my_nn  # noqa: E402  (it records which functions passed their checks)

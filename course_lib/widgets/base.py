@@ -40,11 +40,15 @@ def headless() -> bool:
 
 
 def learner_functions(functions: dict | None) -> dict:
-    """``{name: the learner's function, checked}`` from the overrides active now (an enclosing
+    """``{name: the learner's function, checked}``: by default (``functions=None``) the learner's own
+    (saved in my_nn.py, or defined in the notebook; ``overrides.default_functions``), then the
+    overrides active now (an enclosing
     ``course_lib.using``) and ``functions``. Names and values are checked by ``using`` itself
     (a typo is a KeyError); each function is wrapped by ``overrides.fallback`` once for the
     widget's whole life, so a failing one is reported once and the reference takes over."""
-    merged = {**overrides.active(), **{k: v for k, v in (functions or {}).items() if v is not None}}
+    defaults = overrides.default_functions() if functions is None else {}
+    merged = {**defaults, **overrides.active(),
+              **{k: v for k, v in (functions or {}).items() if v is not None}}
     with overrides.using(**merged):
         pass
     return {name: overrides.fallback(fn, overrides.reference(name), name)
@@ -345,13 +349,18 @@ class LiveWidget:
         if self.error:
             parts.append(f"Stopped: {self.error}")
             kind = "error"
+        warning = getattr(self, "warning", None)
+        if warning:
+            parts.append(warning)
+            kind = "error" if self.error else "warning"
         if self.notes:
             parts.extend(self.notes)
             kind = "error" if self.error else "warning"
         everyone = {**self.functions, **self.own_functions}
         mine = [n for n, f in everyone.items() if not f.failed]
         if mine:
-            parts.append("Running your " + ", ".join(mine) + ".")
+            parts.append("Running your " + ", ".join(mine) + "; course_lib's reference for the "
+                         "rest.")
         elif not parts:
             parts.append("Running course_lib's reference functions.")
         self._status_text = " ".join(parts)

@@ -13,7 +13,7 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from .. import datasets, layers, optim, plotting, regularization, train
+from .. import datasets, layers, losses, optim, overrides, plotting, regularization, train
 from ..backend import to_device, to_numpy
 from . import base
 from .base import LiveWidget, epoch_limit, log_limits, log_slider, sentence, slider_style, thin
@@ -33,6 +33,21 @@ DATASETS = {
 }
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+PACES = (1, 3, 10, 30, 100, 300, 1000, "max")  # epochs per second (the pace control)
+STALL_EPOCHS = 300  # a loss that has not gone down by then gets one sentence
+RISE_EPOCHS = 20    # a loss 1.5 times its first value after this many epochs gets one too
+
+
+def reference_train_network(model, X, y, lr=1.0, num_epochs=5000):
+    """Notebook 05's train_network: full-batch gradient descent on the half squared error."""
+    costs = []
+    for _ in range(num_epochs):
+        cost, d_y_hat = losses.half_squared_error(model.forward(X), y)
+        costs.append(float(cost))
+        model.backward(d_y_hat)
+        for p in model.parameters():
+            p.data = p.data - lr * p.grad
+    return costs
 L2_VALUES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
 CONTROL_GROUPS = ("data", "network", "training", "l2", "dropout")
 
@@ -62,8 +77,17 @@ class Playground(LiveWidget):
                  lr: float = 0.1, batch_size: int = 16, l2: float = 0.0, dropout: float = 0.0,
                  seed: int = 0, functions: dict | None = None, model=None, data=None,
                  resolution: int = 100, interval: int = 100, controls=CONTROL_GROUPS,
-                 pretrain: int = 0, figsize=(8.4, 3.6)):
+                 pretrain: int = 0, figsize=(8.4, 3.6), train_network=None, pace="max"):
         super().__init__(functions, interval)
+        if train_network is None and functions is None:
+            # the notebook's own train_network (notebook 05), when there is one
+            train_network = (None if base.headless()
+                             else overrides.notebook_functions().get("train_network"))
+        if train_network is not None:
+            self.own_functions["train_network"] = overrides.fallback(
+                train_network, reference_train_network, "train_network", in_place=True)
+        self.warning: str | None = None
+        self._pace_credit = 0
         self.n, self.seed, self.data_seed = n, seed, seed
         self.resolution = int(resolution)
         self.max_epochs_per_frame = 200
@@ -86,6 +110,13 @@ class Playground(LiveWidget):
         self._user_snapshot = None
         self._make_controls(choices, dataset, noise, val_fraction, hidden_layers, units,
                             activation, batchnorm, optimizer, lr, batch_size, l2, dropout)
+        if pace not in PACES:
+            raise ValueError(f"pace must be one of {', '.join(map(str, PACES))}, got {pace!r}.")
+        if "train_network" in self.own_functions:  # their loop: full batch, plain gradient descent
+            self.controls["optimizer"].disabled = self.controls["batch_size"].disabled = True
+        self.controls["pace"] = W.SelectionSlider(
+            options=[(str(p), p) for p in PACES], value=pace, description="epochs/s",
+            **slider_style("230px", "60px"))
         self._make_figure(figsize)
         self._guarded(self._new_data)
         if pretrain and not self.headless:
@@ -156,7 +187,9 @@ class Playground(LiveWidget):
                     for g in ("data", "network", "training") if g in groups]
         if extra:
             children.append(W.HBox(extra, layout=W.Layout(flex_flow="row wrap")))
-        children += [self._transport(), self.live.canvas, self.status_line]
+        transport = self._transport()
+        transport.children = (*transport.children, c["pace"])
+        children += [transport, self.live.canvas, self.status_line]
         self._box(children, "playground", width="auto")
 
     # -- figure -----------------------------------------------------------------------------
@@ -250,6 +283,7 @@ class Playground(LiveWidget):
         self.trainer = base.Trainer(self.model, c["optimizer"].value, c["lr"].value,
                                     self._batch_size(), c["l2"].value, seed=self.seed)
         self.epoch = 0
+        self.warning = None
         self.history = {"loss": [], "val_loss": []}
         self.live_limits = {"x": 50.0, "y": (0.03, 1.0)}
 
@@ -270,7 +304,19 @@ class Playground(LiveWidget):
 
     def _one_epoch(self):
         d = self._device
-        loss = self.trainer.epoch(d["X_train"], d["y_train"])
+        own = self.own_functions.get("train_network")
+        if own is not None and not own.failed:
+            before = [np.array(to_numpy(p.data)) for p in self.model.parameters()]
+            own(self.model, d["X_train"], d["y_train"], lr=self.trainer.lr, num_epochs=1)
+            loss = train.evaluate(self.model, "binary_cross_entropy", d["X_train"],
+                                  d["y_train"], classification=False)["loss"]
+            if self.epoch == 0 and not own.failed and all(
+                    np.array_equal(b, to_numpy(p.data))
+                    for b, p in zip(before, self.model.parameters(), strict=True)):
+                self.warning = ("Your train_network left every weight as it was after an epoch: "
+                                "its update does not reach the model's parameters.")
+        else:
+            loss = self.trainer.epoch(d["X_train"], d["y_train"])
         val_loss = train.evaluate(self.model, "binary_cross_entropy", d["X_val"], d["y_val"],
                                   classification=False)["loss"]
         self.epoch += 1
@@ -278,10 +324,32 @@ class Playground(LiveWidget):
         self.history["val_loss"].append(val_loss)
         if not (math.isfinite(loss) and math.isfinite(val_loss)):
             self.pause()
-            self.error = (f"the loss became {loss:g} at epoch {self.epoch}; the learning rate "
-                          f"{self.trainer.lr:g} is probably too high: lower it and press Reset.")
+            cause = (f"your {self._yours()} may be the cause, or " if self._yours() else "")
+            self.error = (f"the loss became {loss:g} at epoch {self.epoch}; {cause}the learning "
+                          f"rate {self.trainer.lr:g} is too high: lower it and press Reset.")
             return False
+        self._watch_progress()
         return True
+
+    def _yours(self) -> str:
+        """The learner's functions in use, as words ('train_network and sigmoid_forward')."""
+        everyone = {**self.functions, **self.own_functions}
+        names = [n for n, f in everyone.items() if not f.failed]
+        return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+    def _watch_progress(self):
+        """One sentence when training diverges or stalls (the first one found stays)."""
+        if self.warning:
+            return
+        first, last = self.history["loss"][0], self.history["loss"][-1]
+        yours = self._yours()
+        suspect = f"check your {yours}" if yours else "try another learning rate or network"
+        if self.epoch >= RISE_EPOCHS and last > 1.5 * first:
+            self.warning = (f"Training is diverging: the loss rose from {first:.3g} to "
+                            f"{last:.3g} in {self.epoch} epochs; {suspect}.")
+        elif self.epoch >= STALL_EPOCHS and last > 0.99 * first:
+            self.warning = (f"Training has stalled: the loss is {last:.3g} after {self.epoch} "
+                            f"epochs, no lower than at the start ({first:.3g}); {suspect}.")
 
     def _advance(self, n):
         for _ in range(n):
@@ -289,7 +357,15 @@ class Playground(LiveWidget):
                 break
 
     def _frame(self):
-        base.timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
+        pace = self.controls["pace"].value
+        if pace == "max":
+            base.timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
+        else:  # pace epochs a second: this tick's share, the fractions carried over
+            self._pace_credit += pace * self.clock.interval  # in thousandths of an epoch
+            due = min(int(self._pace_credit // 1000), self.max_epochs_per_frame)
+            self._pace_credit -= 1000 * due
+            if due:
+                base.timed_chunk(self._one_epoch, self.frame_budget, due)
         self._redraw()
 
     # -- drawing ----------------------------------------------------------------------------

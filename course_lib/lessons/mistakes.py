@@ -1,0 +1,229 @@
+"""The catalogue of likely mistakes, kept out of the notebooks' visible check cells.
+
+A check cell states what it checks in a few lines; the wrong answers it recognises, and the hint
+each one gets, live here. A hint names the mistake ("the bias seems to be missing") and never
+prints the corrected line.
+
+``CHECK_CELLS``: each graded check cell's id (its nbgrader grade_id) -> (the exercise functions it
+calls through ``checks.call``, its points). ``checks`` reads it to say "not attempted yet: 0 of N
+points" and ``my_nn.save`` to tell which functions passed all their checks. tests/test_checks.py
+keeps it equal to the notebooks' metadata.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CHECK_CELLS: dict[str, tuple[tuple[str, ...], int]] = {
+    'test_linear_forward': (('linear_forward',), 1),  # 01_forward_propagation
+    'test_sigmoid_forward': (('sigmoid_forward',), 1),  # 01_forward_propagation
+    'test_relu_forward': (('relu_forward',), 1),  # 01_forward_propagation
+    'test_leaky_relu_forward': (('leaky_relu_forward',), 1),  # 01_forward_propagation
+    'test_tanh_forward': (('tanh_forward',), 1),  # 01_forward_propagation
+    'test_softmax': (('softmax',), 1),  # 01_forward_propagation
+    'test_forward': (('forward',), 1),  # 01_forward_propagation
+    'test_forward_caches': (('forward',), 1),  # 01_forward_propagation
+    'test_half_squared_error': (('half_squared_error',), 1),  # 02_loss_functions
+    'test_mse': (('mse',), 1),  # 02_loss_functions
+    'test_binary_cross_entropy': (('binary_cross_entropy',), 2),  # 02_loss_functions
+    'test_categorical_cross_entropy': (('categorical_cross_entropy',), 2),  # 02_loss_functions
+    'test_softmax_cross_entropy': (('softmax_cross_entropy',), 2),  # 02_loss_functions
+    'test_sigmoid_backward': (('sigmoid_backward',), 1),  # 03_backpropagation
+    'test_relu_backward': (('relu_backward',), 1),  # 03_backpropagation
+    'test_tanh_backward': (('tanh_backward',), 1),  # 03_backpropagation
+    'test_linear_backward': (('linear_backward',), 1),  # 03_backpropagation
+    'test_numerical_gradient': (('numerical_gradient',), 1),  # 03_backpropagation
+    'test_gradient_check': (('gradient_check',), 1),  # 03_backpropagation
+    'test_two_layer_backward': (('two_layer_backward',), 2),  # 03_backpropagation
+    'test_find_the_bug': (('gradient_report', 'fixed_backward'), 1),  # 03_backpropagation
+    'test_gradient_descent_step': (('gradient_descent_step',), 1),  # 04_learning_rate
+    'test_minibatches': (('minibatches',), 2),  # 04_learning_rate
+    'test_linear_decay': (('linear_decay',), 2),  # 04_learning_rate
+    'test_train_neuron': (('train_neuron',), 3),  # 04_learning_rate
+    'test_least_squares': (('least_squares',), 2),  # 05_xor
+    'test_add_feature_cross': (('add_feature_cross',), 1),  # 05_xor
+    'test_relu_network': (('relu_network',), 2),  # 05_xor
+    'test_train_network': (('train_network',), 2),  # 05_xor
+    'test_symmetry_experiment': (('symmetry_experiment',), 2),  # 05_xor
+    'test_momentum_update': (('momentum_update',), 2),  # 06_optimizers
+    'test_adagrad_update': (('adagrad_update',), 2),  # 06_optimizers
+    'test_rmsprop_update': (('rmsprop_update',), 2),  # 06_optimizers
+    'test_adam_update': (('adam_update',), 2),  # 06_optimizers
+    'test_cost_and_gradient': ((), 1),  # 06_optimizers
+    'test_l2_penalty': (('l2_penalty',), 1),  # 07_regularization
+    'test_l2_penalty_gradient': (('l2_penalty',), 1),  # 07_regularization
+    'test_dropout_forward_training': (('dropout_forward',), 1),  # 07_regularization
+    'test_dropout_forward_inference': (('dropout_forward',), 1),  # 07_regularization
+    'test_dropout_backward': (('dropout_backward',), 1),  # 07_regularization
+    'test_early_stopping': (('early_stopping',), 1),  # 07_regularization
+    'test_early_stopping_ties_min_delta': (('early_stopping',), 1),  # 07_regularization
+    'test_regularization_settings': (('regularization_settings',), 1),  # 07_regularization
+    'test_batchnorm_forward_training': (('batchnorm_forward',), 1),  # 08_batch_normalization
+    'test_batchnorm_forward_running': ((), 1),  # 08_batch_normalization
+    'test_batchnorm_forward_inference': ((), 1),  # 08_batch_normalization
+    'test_batchnorm_backward_params': (('batchnorm_backward',), 1),  # 08_batch_normalization
+    'test_batchnorm_backward_dx': (('batchnorm_backward',), 2),  # 08_batch_normalization
+    'test_count_parameters': (('count_parameters',), 1),  # 08_batch_normalization
+    'test_count_parameters_batchnorm': (('count_parameters',), 1),  # 08_batch_normalization
+}
+
+# The corrected lines that no visible check cell and no hint may print (tests/test_checks.py
+# searches notebooks/ and the hints below for each, spaces ignored).
+CORRECTED_LINES = {
+    "linear_forward": ["X @ W + b", "Z = X @ W"],
+    "sigmoid_forward": ["1 / (1 + e^(−z))", "1/(1 + e)", "e/(1 + e)", "exp(−|z|)"],
+    "relu_forward": ["max(0, z)", "np.maximum(z, 0)", "np.maximum(0, z)"],
+    "leaky_relu_forward": ["np.where(z > 0, z, alpha * z)", "alpha * z elsewhere"],
+    "tanh_forward": ["2σ(2z) − 1", "2 * s - 1"],
+    "softmax": ["axis=-1 with keepdims=True", "softmax(z / T)", "s.max(axis=-1",
+                "subtract each row's maximum"],
+    "forward": ["apply activations[-1]", "layer l uses activations[l]"],
+    "train_network": ["p.data = p.data - lr * p.grad"],
+    "least_squares": ["column of ones in front of X"],
+}
+
+
+# --- notebook 01 -----------------------------------------------------------------------------
+
+def linear_forward(X, W, b):
+    """(wrong Z, hint) pairs for linear_forward(X, W, b) on a square batch."""
+    return [
+        (X @ W, "the bias seems to be missing."),
+        (X @ W + b[:, None], "the bias went down the columns, one value per example: b holds "
+         "one value per neuron (per column of Z)."),
+        (W @ X + b, "the factors of the matrix product seem to be in the wrong order: the "
+         "examples are the rows of X."),
+        (X @ W.T + b, "W seems to have been used transposed: W is (D, M), inputs by outputs "
+         "(seed 003 and PyTorch store the transpose)."),
+        (X.T @ W + b, "X seems to have been used transposed: its rows are the examples."),
+        ((X @ W).T + b, "the product seems to have come out transposed: the examples are the "
+         "rows of Z."),
+    ]
+
+
+def sigmoid_forward(z, s):
+    """(wrong out, hint) pairs for sigmoid_forward(z); ``s`` is the right σ(z)."""
+    return [(1 - s, "it matches σ(−z): check the sign in the exponent.")]
+
+
+def output_cache(z, what: str, derivative: str):
+    """The cache of an activation whose backward pass reads its output (sigmoid, tanh)."""
+    return [(z, f"the cache holds z: this cache should be the output {what}; the backward "
+             f"pass computes {derivative} from it.")]
+
+
+SIGMOID_OVERFLOW = ("exp of a large number overflows (e^1000 is far beyond the largest float64, "
+                    "about 1.8e308): an exponential that stays in (0, 1] for every z avoids it, "
+                    "and np.where computes both of its branches everywhere, so neither branch "
+                    "may hold an exponential that can overflow.")
+
+
+def relu_forward(z):
+    return [
+        (np.maximum(z, 1.0), "values below 1 were raised to 1: ReLU compares with 0."),
+        ((z > 0).astype(float), "that is the mask z > 0 (zeros and ones), not the values."),
+        (np.minimum(z, 0.0), "the branches seem swapped: ReLU keeps the positive values."),
+        (np.abs(z), "negative inputs came out positive: ReLU sets them to 0."),
+    ]
+
+
+def leaky_relu_forward(z, alpha):
+    pairs = [
+        (np.maximum(z, 0.0), "negative inputs became 0: that is plain ReLU; leaky ReLU keeps a "
+         "small slope for them."),
+        (alpha * z, "the positive inputs were multiplied by alpha too."),
+        (np.where(z > 0, alpha * z, z), "the two branches seem swapped."),
+    ]
+    if alpha != 0.01:
+        pairs.append((np.where(z > 0, z, 0.01 * z),
+                      "the alpha you were given seems to be ignored (a fixed 0.01 instead)."))
+    return pairs
+
+
+def tanh_forward(z):
+    sigma_z = 1 / (1 + np.exp(-z))
+    sigma_2z = 1 / (1 + np.exp(-2 * z))
+    return [
+        (2 * sigma_z - 1, "it matches tanh(z/2): the identity needs the sigmoid of another "
+         "argument."),
+        (sigma_2z, "it matches σ(2z) alone: the identity also stretches and shifts it."),
+        (2 * sigma_2z, "it matches 2σ(2z): the shift is missing."),
+        (sigma_2z - 1, "it matches σ(2z) − 1: the factor is missing."),
+    ]
+
+
+TANH_OVERFLOW = ("e^z or e^(−z) overflows for |z| near 1000, and inf/inf gives nan: the identity "
+                 "of the text, built on the stable F.sigmoid_forward, avoids it.")
+
+
+def softmax_batch(Z):
+    E = np.exp(Z)
+    return [
+        (E / E.sum(axis=0, keepdims=True), "each column sums to 1 instead of each row: the rows "
+         "are the examples."),
+        (E / E.sum(), "the whole batch sums to 1 instead of each row."),
+    ]
+
+
+def softmax_temperature(z, T, p_at_1):
+    e = np.exp(z * T - (z * T).max())
+    return [(e / e.sum(), "it matches the scores multiplied by T: see how the text uses T."),
+            (p_at_1, "T made no difference.")]
+
+
+def softmax_overflow(softmax) -> str:
+    """The hint for a softmax that warns on scores near ±1000: a shift by the batch's single
+    maximum is told apart from no shift at all by trying each row on its own."""
+    rows = [np.array([[1000.0, 999.0, 998.0]]), np.array([[-1000.0, -1000.0, -1000.0]])]
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            singles = [np.asarray(softmax(row.copy()), dtype=float) for row in rows]
+        rows_ok = all(np.all(np.isfinite(p)) for p in singles)
+    except Exception:  # the learner's code: any failure means "not this mistake"
+        rows_ok = False
+    if rows_ok:
+        return ("each row on its own is fine, so the shift seems to use one maximum for the "
+                "whole batch: the row near −1000 then still reaches e^(−2000) = 0, and 0/0 is "
+                "nan. Every row needs its own shift.")
+    return ("e^1000 overflows to inf and inf/inf is nan (and e^(−1000) underflows to 0, so 0/0 "
+            "is nan): the text shows a shift of the scores that leaves the probabilities "
+            "unchanged and keeps every exponential finite.")
+
+
+def forward_output(Z_last):
+    return [(Z_last, "that is the last layer's Z: its activation seems to be missing.")]
+
+
+def forward_three_layers(X, params):
+    (Wa, ba), (Wb, bb), (Wc, bc) = params
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    Z_b = relu(X @ Wa + ba) @ Wb + bb
+    return [
+        (relu(relu(Z_b) @ Wc + bc), "every layer seems to use the first activation."),
+        (relu(np.tanh((X @ Wa + ba) @ Wb + bb) @ Wc + bc),
+         "the activations seem to be applied in reverse order."),
+        (Z_b @ Wc + bc, "the middle layer's activation seems to be missing."),
+    ]
+
+
+FORWARD_ACTIVATION_CACHE_NONE = ("a layer's activation cache is None: was that layer's "
+                                 "activation applied (the last one too)?")
+
+
+# --- notebook 05 -----------------------------------------------------------------------------
+
+def least_squares_w_shape(n_features: int):
+    """Shapes that w takes after known mistakes, with their hints."""
+    return [
+        ((n_features, 1), "w came out as a column: y arrives here as (N, 1), and the fitted "
+         "weights take that shape; w should hold one number per feature."),
+        ((n_features + 1,), "w has one entry too many: the intercept belongs in w0, not in w."),
+        ((n_features + 1, 1), "w has one entry too many and comes as a column: the intercept "
+         "belongs in w0, and y arrives here as (N, 1)."),
+    ]
+
+
+LEAST_SQUARES_NO_INTERCEPT = ("it matches a fit without the intercept: w0 has to be fitted "
+                              "together with w.")
+TRAIN_NETWORK_NOT_DOWN = ("the cost did not go down during training: check the direction of "
+                          "the step and that the new value is stored in the parameter itself.")
