@@ -416,3 +416,241 @@ def plot_confusion(counts, ax=None):
     ax.set_ylabel("true")
     return ax
 
+
+
+# --- the learner's network, checked once (the later cells and the live view run on it) -----------
+
+
+def yours(init_params=None, model_forward=None, model_backward=None, train=None, evaluate=None,
+          verbose: bool = True):
+    """The learner's five functions where they work, course_lib's references where not: each
+    problem is one printed sentence. -> a namespace ``init_params``, ``model_forward``,
+    ``model_backward``, ``train``, ``evaluate`` and ``own`` (the names that are the learner's).
+
+    ``model_forward`` and ``model_backward`` are a pair (the backward reads the forward's
+    caches): they are tried together on a small network, scores and gradients compared with the
+    reference, and used or replaced together. ``train`` runs the learner's code first and, if
+    it fails, the reference on the parameters as they were (driven by the pair in use)."""
+    from .. import overrides
+
+    own, notes = [], []
+    ref_init = globals()["init_params"]
+    init = ref_init
+    if init_params is not None:
+        try:
+            got = init_params([5, 4, 3], "he", 0)
+            ok = (isinstance(got, (list, tuple)) and len(got) == 2
+                  and np.shape(got[0]["W"]) == (5, 4) and np.shape(got[1]["b"]) == (3,))
+            problem = None if ok else "init_params([5, 4, 3]) does not give the layers' shapes"
+        except NotImplementedError:
+            problem = "init_params is not implemented yet"
+        except Exception as err:  # noqa: BLE001 - the learner's code may fail in any way
+            problem = f"init_params raised {type(err).__name__}"
+        if problem:
+            notes.append(problem)
+        else:
+            init, _ = init_params, own.append("init_params")
+    forward, backward = model_forward_ref, model_backward_ref
+    if model_forward is not None and model_backward is not None:
+        problem = _pair_problem(model_forward, model_backward)
+        if problem:
+            notes.append(problem)
+        else:
+            forward, backward = model_forward, model_backward
+            own += ["model_forward", "model_backward"]
+    ref_train = _bind(train_ref, forward=forward, backward=backward)
+    ref_eval = _bind(evaluate_ref, forward=forward)
+    train_fn = ref_train if train is None else overrides.fallback(train, ref_train, "train",
+                                                                  in_place=True)
+    eval_fn = ref_eval if evaluate is None else overrides.fallback(evaluate, ref_eval, "evaluate")
+    own += [n for n, f in (("train", train), ("evaluate", evaluate)) if f is not None]
+    notes = [f"{note}: course_lib's reference is used instead." for note in notes]
+    if verbose:
+        for note in notes:
+            print(note)
+    return types.SimpleNamespace(init_params=init, model_forward=forward,
+                                 model_backward=backward, train=train_fn, evaluate=eval_fn,
+                                 own=own, notes=notes)
+
+
+def _bind(fn, **bound):
+    def bound_fn(*args, **kwargs):
+        return fn(*args, **{**bound, **kwargs})
+
+    bound_fn.__name__ = fn.__name__
+    return bound_fn
+
+
+def _pair_problem(model_forward, model_backward):
+    """None if the learner's pair gives the reference's scores and gradients on a small network."""
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(6, 5)), np.array([0, 1, 2, 0, 1, 2])
+    for activation in ("relu", "tanh"):
+        params = init_params([5, 4, 4, 3], "lecun", 1)
+        try:
+            scores, caches = model_forward(X.copy(), params, activation)
+            _, dscores = losses.softmax_cross_entropy(np.asarray(scores, dtype=float), y)
+            grads = model_backward(dscores, caches)
+        except NotImplementedError:
+            return "model_forward or model_backward is not implemented yet"
+        except Exception as err:  # noqa: BLE001
+            return f"model_forward / model_backward raised {type(err).__name__}"
+        ref_scores, ref_caches = model_forward_ref(X, params, activation)
+        if not _close(scores, ref_scores):
+            return f"model_forward gives other scores than the reference ({activation})"
+        ref_grads = model_backward_ref(losses.softmax_cross_entropy(ref_scores, y)[1], ref_caches)
+        try:
+            same = all(_close(g[k], r[k]) for g, r in zip(grads, ref_grads, strict=True)
+                       for k in ("W", "b"))
+        except Exception:  # noqa: BLE001 - a wrong layout is a wrong answer
+            same = False
+        if not same:
+            return f"model_backward gives other gradients than the reference ({activation})"
+    return None
+
+
+model_forward_ref, model_backward_ref = model_forward, model_backward
+train_ref, evaluate_ref = train, evaluate
+
+
+# --- check helpers for the notebook's test cells -------------------------------------------------
+
+
+def check_layout(name, params, sizes, batchnorm=False):
+    """The parameters' layout: a list of one dict per layer, W (fan_in, fan_out), b (fan_out,) of
+    zeros, and gamma = 1, beta = 0 on hidden layers only when ``batchnorm``."""
+    from . import checks
+
+    checks.check(isinstance(params, (list, tuple)),
+                 f"{name} returned {type(params).__name__}: return a list with one dict per layer.")
+    checks.check(len(params) == len(sizes) - 1,
+                 f"{name} returned {len(params)} layers for layer_sizes {list(sizes)}: a network "
+                 f"with {len(sizes)} sizes has {len(sizes) - 1} weight layers (one per pair of "
+                 "neighbouring sizes).")
+    for index, (layer, fan_in, fan_out) in enumerate(zip(params, sizes[:-1], sizes[1:],
+                                                         strict=True)):
+        where = f"layer {index + 1} of {name}"
+        checks.check(isinstance(layer, dict) and "W" in layer and "b" in layer,
+                     f"{where} is not a dict with keys 'W' and 'b'.")
+        checks.check_shape(f"W of {where}", layer["W"], (fan_in, fan_out))
+        checks.check_shape(f"b of {where}", layer["b"], (fan_out,))
+        checks.check(not np.any(np.asarray(layer["b"]) != 0),
+                     f"b of {where} is not all zeros: biases start at 0 (only W is random).")
+        hidden = index < len(params) - 1
+        if batchnorm and hidden:
+            checks.check("gamma" in layer and "beta" in layer,
+                         f"{where} has no 'gamma' and 'beta': with batchnorm=True every hidden "
+                         "layer gets them (the output layer does not).")
+            checks.check_close(f"gamma of {where}", layer["gamma"], np.ones(fan_out),
+                               hint="γ starts at 1 and β at 0, so batch norm starts as x̂.")
+            checks.check_close(f"beta of {where}", layer["beta"], np.zeros(fan_out),
+                               hint="γ starts at 1 and β at 0, so batch norm starts as x̂.")
+            checks.check(isinstance(layer.get("state"), dict),
+                         f"{where} has no 'state' dict for the running statistics (start it "
+                         "empty: {}).")
+        elif not hidden:
+            checks.check("gamma" not in layer,
+                         f"the output layer of {name} has a 'gamma': batch norm belongs to the "
+                         "hidden layers only; the scores stay a plain linear layer.")
+
+
+_VARIANCE_MISTAKES = {
+    "plain": [(lambda i, o: 0.01, "that is a variance of 0.01: the scheme draws with a standard "
+               "deviation of 0.01 (multiply the normal draws by 0.01, not by its square root).")],
+    "lecun": [(lambda i, o: 2 / i, "that is He's 2/fan_in: LeCun's rule is 1/fan_in."),
+              (lambda i, o: 1 / i ** 2, "that is (1/fan_in)²: 1/fan_in is the variance, so the "
+               "standard deviation is its square root."),
+              (lambda i, o: 1 / o, "that uses fan_out: LeCun's rule divides by the inputs of "
+               "the layer, fan_in.")],
+    "xavier": [(lambda i, o: 1 / i, "that is LeCun's 1/fan_in: Glorot and Bengio's rule is "
+                "2/(fan_in + fan_out)."),
+               (lambda i, o: 1 / (i + o), "a factor 2 is missing: 2/(fan_in + fan_out)."),
+               (lambda i, o: (2 / (i + o)) ** 2, "that is the square of 2/(fan_in + fan_out): "
+                "that is the variance, take its square root for the standard deviation.")],
+    "he": [(lambda i, o: 1 / i, "that is LeCun's 1/fan_in: He's rule doubles it, 2/fan_in, "
+            "because ReLU zeroes half of its inputs."),
+           (lambda i, o: (2 / i) ** 2, "that is (2/fan_in)²: 2/fan_in is the variance, so the "
+            "standard deviation is its square root."),
+           (lambda i, o: 2 / o, "that uses fan_out: He's rule divides by fan_in.")],
+}
+
+
+def check_init_variance(name, W, scheme, fan_in, fan_out, tol=0.1):
+    """The sample variance of ``W`` is the scheme's within ``tol`` (relative), its mean near 0."""
+    from . import checks
+
+    W = checks.check_shape(name, W, (fan_in, fan_out))
+    want = init_std(scheme, fan_in, fan_out) ** 2
+    got = float(W.var())
+    if abs(got / want - 1) <= tol:
+        checks.check(abs(float(W.mean())) < 5 * math.sqrt(want / W.size),
+                     f"{name}: the weights' mean is {float(W.mean()):.3g}, not near 0: draw "
+                     "from a normal distribution centred at 0.")
+        return got
+    for wrong, hint in _VARIANCE_MISTAKES[scheme]:
+        if abs(got / wrong(fan_in, fan_out) - 1) <= tol:
+            checks.check(False, f"{name}: the variance of your weights is {got:.3g}; {hint}")
+    checks.check(False, f"{name}: the variance of your weights is {got:.3g}, not the {scheme} "
+                 "scheme's: compare your standard deviation with the table, for this layer's "
+                 "fan_in and fan_out.")
+
+
+def check_gradients(name, model_forward, model_backward, params, X, y, activation,
+                    **forward_kwargs):
+    """Every gradient of the learner's ``model_backward`` against a numerical gradient of the
+    softmax cross-entropy of their ``model_forward`` (``forward_kwargs``: dropout with a
+    generator made afresh each call, so every evaluation draws the same mask)."""
+    from .. import gradcheck
+    from . import checks
+
+    def forward(P):
+        kw = dict(forward_kwargs)
+        if "seed" in kw:
+            kw["rng"] = np.random.default_rng(kw.pop("seed"))
+        return checks.call(model_forward, X, P, activation, **kw)
+
+    out = forward(params)
+    scores, caches = checks.check_tuple("model_forward", out, 2, "(scores, caches)")
+    _, dscores = losses.softmax_cross_entropy(checks.check_finite("scores", scores), y)
+    grads = checks.call(model_backward, dscores, caches)
+    checks.check(isinstance(grads, (list, tuple)) and len(grads) == len(params),
+                 f"model_backward returned {type(grads).__name__}"
+                 f"{f' of {len(grads)}' if isinstance(grads, (list, tuple)) else ''} for a "
+                 f"network of {len(params)} layers: return a list with one dict of gradients "
+                 "per layer, in the order of params.")
+    worst = 0.0
+    for index, (layer, grad) in enumerate(zip(params, grads, strict=True)):
+        for key in layer:
+            if key == "state":
+                continue
+            checks.check(isinstance(grad, dict) and key in grad,
+                         f"the gradients of layer {index + 1} have no {key!r}: give every "
+                         "parameter of the layer its gradient, under the same name.")
+
+            def cost(_, P=params):
+                state_saved = [dict(layer.get("state", {})) for layer in P]
+                s = forward(P)[0]
+                for lay, saved in zip(P, state_saved, strict=True):
+                    if "state" in lay:
+                        lay["state"].clear()
+                        lay["state"].update(saved)
+                return losses.softmax_cross_entropy(s, y)[0]
+
+            numeric = gradcheck.numerical_gradient(cost, layer[key])
+            if key == "b" and "gamma" in layer:
+                continue  # batch norm subtracts the mean: this bias has no effect on the loss
+            error = checks.check_gradients(
+                f"{name}: d{key} of layer {index + 1} (of {len(params)})", grad[key], numeric,
+                hint=_layer_hint(index, len(params), key))
+            worst = max(worst, error)
+    return worst
+
+
+def _layer_hint(index, L, key):
+    if index == L - 1:
+        return ("the last layer is linear (no activation): its gradient comes straight from "
+                "dscores.")
+    if key in ("gamma", "beta"):
+        return "pass the gradient through batch norm's backward with the cache of its forward."
+    return ("walk the layers backwards: dropout (if any), then the activation's backward with "
+            "that layer's cache, then the linear backward; each layer needs its own caches.")
