@@ -282,7 +282,7 @@ def minibatches(N: int, batch_size: int, rng):
 def train(params, X, y, activation="relu", optimizer="adam", lr=1e-3, num_epochs=10,
           batch_size=64, l2=0.0, dropout=0.0, rng=0, pieces=None, forward=None, backward=None):
     """Mini-batch training with softmax cross-entropy (+ λ ΣW² over the weight matrices).
-    -> (params, {"loss": mean training loss of each epoch})."""
+    -> (params, {"loss": mean training data loss of each epoch, without the L2 penalty})."""
     p = pieces or reference_pieces()
     forward = forward or (lambda *a, **k: model_forward(*a, pieces=p, **k))
     backward = backward or (lambda d, c: model_backward(d, c, pieces=p))
@@ -299,8 +299,7 @@ def train(params, X, y, activation="relu", optimizer="adam", lr=1e-3, num_epochs
             grads = backward(dscores, caches)
             for layer, grad, state in zip(params, grads, states, strict=True):
                 if l2:
-                    penalty, dW = p.l2_penalty(layer["W"], l2)
-                    loss, grad["W"] = loss + penalty, grad["W"] + dW
+                    grad["W"] = grad["W"] + p.l2_penalty(layer["W"], l2)[1]
                 for name in grad:
                     layer[name], state[name] = update(layer[name], grad[name], state[name], lr=lr)
             total += float(loss) * len(index)
