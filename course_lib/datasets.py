@@ -316,3 +316,135 @@ def digits(scaled: bool = True, *, device: bool = False):
     if scaled:
         X = X / 16.0
     return _finish(X, np.asarray(data.target, dtype=np.int64), device)
+
+
+def standardise(X_train, *others):
+    """Subtract the training set's mean and divide by its standard deviation, per feature
+    (a feature that is constant in training, such as a blank corner pixel, is only centred).
+    -> the standardised X_train, then each of ``others`` with the training statistics."""
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    std = np.where(std > 1e-12, std, 1.0)
+    return tuple((X - mean) / std for X in (X_train, *others))
+
+
+def split_three(X, y, val_fraction: float = 0.2, test_fraction: float = 0.2, seed=0,
+                standardised: bool = True):
+    """Shuffle and split into training, validation and test sets (standardised with the
+    training set's statistics). -> ((X_train, y_train), (X_val, y_val), (X_test, y_test)).
+
+    The test part has round(N · test_fraction) rows, the validation part round(N · val_fraction)."""
+    for name, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        ok = isinstance(f, numbers.Real) and not isinstance(f, bool) and 0 < f < 1
+        _require(ok, f"{name} must lie strictly between 0 and 1, got {f!r}.")
+    _require(val_fraction + test_fraction < 1,
+             "val_fraction + test_fraction must leave some examples for training.")
+    n = len(X)
+    order = np.random.default_rng(seed).permutation(n)
+    n_test, n_val = round(n * test_fraction), round(n * val_fraction)
+    test, val, train = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    parts = [X[train], X[val], X[test]]
+    if standardised:
+        parts = standardise(*parts)
+    return (parts[0], y[train]), (parts[1], y[val]), (parts[2], y[test])
+
+
+def digits_split(val_fraction: float = 0.2, test_fraction: float = 0.2, seed=0):
+    """scikit-learn's 8×8 digits, split and standardised: 1,079 training, 359 validation and
+    359 test images by default. -> ((X_train, y_train), (X_val, y_val), (X_test, y_test)),
+    X: (N, 64) float64, y: (N,) int64."""
+    X, y = digits(scaled=False)
+    return split_three(X, y, val_fraction, test_fraction, seed)
+
+
+# --- MNIST (downloaded once, when online) ------------------------------------------------------
+
+# The 28×28 MNIST digits in one NumPy file (x_train 60,000 × 28 × 28 uint8, y_train, x_test
+# 10,000 × 28 × 28, y_test), on Google's storage for TensorFlow's data sets: 11,490,434 bytes.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+
+def cache_folder():
+    """Where downloaded data is kept: the user's cache folder (platformdirs; else
+    ``$XDG_CACHE_HOME`` or ``~/.cache``) under ``course_lib``."""
+    from pathlib import Path
+
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("course_lib"))
+    except ImportError:
+        import os
+
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "course_lib"
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(url, target, sha256, opener, timeout):
+    """Fetch ``url`` to ``target`` through a temporary file; keep it only if its SHA-256 is
+    ``sha256``. Raises OSError (or ValueError for a wrong checksum)."""
+    partial = target.with_name(target.name + ".part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with opener(url, timeout=timeout) as response, open(partial, "wb") as out:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+        got = _sha256(partial)
+        if got != sha256:
+            raise ValueError(f"the file from {url} has SHA-256 {got[:12]}…, not {sha256[:12]}…")
+        partial.replace(target)
+    finally:
+        if partial.exists():
+            partial.unlink()
+
+
+def mnist(*, download: bool = True, cache_dir=None, url: str = MNIST_URL,
+          sha256: str = MNIST_SHA256, opener=None, timeout: float = 20.0, dtype=np.float32,
+          verbose: bool = True):
+    """MNIST's 28×28 digits: downloaded once from ``url``, checked against ``sha256`` and kept in
+    the cache folder (``cache_folder()``); later calls read the cached file.
+
+    -> (name, (X_train, y_train), (X_test, y_test)) with name ``"mnist"``: X (N, 784) in [0, 1]
+    (``dtype``, float32 by default: 60,000 images take 188 MB), y (N,) int64. Offline (or
+    ``download=False`` with nothing cached, or a file whose checksum is wrong) it says so in one
+    sentence and returns ``"digits"`` with scikit-learn's 8×8 digits (X (N, 64) in [0, 1]),
+    split 80 / 20."""
+    from pathlib import Path
+
+    if opener is None:
+        import urllib.request
+
+        opener = urllib.request.urlopen
+    target = Path(cache_dir or cache_folder()) / "mnist.npz"
+    problem = None
+    if target.is_file() and _sha256(target) != sha256:
+        target.unlink()  # a damaged or partial file: fetch it again
+    if not target.is_file():
+        if not download:
+            problem = f"MNIST is not in the cache ({target}) and download=False"
+        else:
+            try:
+                _download(url, target, sha256, opener, timeout)
+            except (OSError, ValueError) as err:  # urllib's URLError is an OSError
+                reason = getattr(err, "reason", None) or err
+                problem = f"MNIST could not be downloaded ({reason})"
+    if problem is None:
+        with np.load(target, allow_pickle=False) as f:
+            parts = [(f[f"x_{s}"].reshape(len(f[f"x_{s}"]), -1).astype(dtype) / dtype(255),
+                      f[f"y_{s}"].astype(np.int64)) for s in ("train", "test")]
+        return "mnist", parts[0], parts[1]
+    if verbose:
+        print(f"{problem}, so scikit-learn's 8×8 digits stand in for it.")
+    X, y = digits()
+    (X_train, y_train), (X_test, y_test) = train_val_split(X, y, val_fraction=0.2, seed=0)
+    return "digits", (X_train.astype(dtype), y_train), (X_test.astype(dtype), y_test)

@@ -180,7 +180,7 @@ def test_postbuild_is_a_strict_bash_script():
 
 ASSIGNMENTS = ["01_forward_propagation", "02_loss_functions", "03_backpropagation",
                "04_learning_rate", "05_xor", "06_optimizers", "07_regularization",
-               "08_batch_normalization"]
+               "08_batch_normalization", "09_capstone"]
 
 
 def test_readme_launches_every_notebook_on_binder_and_shows_the_conda_route():

@@ -341,3 +341,99 @@ def test_device_true_keeps_data_on_the_gpu():
         assert isinstance(one_hot(y), cupy.ndarray)
     finally:
         backend.use("numpy")
+
+
+# --- standardised three-way split and MNIST (offline) --------------------------------------------
+
+
+def test_digits_split_sizes_and_training_statistics():
+    (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = datasets.digits_split()
+    assert (len(X_tr), len(X_va), len(X_te)) == (1079, 359, 359)  # 1797 = 1079 + 2 · 359
+    assert X_tr.shape[1] == 64 and y_tr.dtype == np.int64
+    # standardised with the training set's own statistics: mean 0, std 1 (or 0 for blank pixels)
+    np.testing.assert_allclose(X_tr.mean(axis=0), 0, atol=1e-12)
+    assert set(np.round(X_tr.std(axis=0), 9)) <= {0.0, 1.0}
+    assert abs(X_va.mean()) > 1e-6, "the validation set is not standardised on its own"
+    # the three parts are disjoint: every image of the digits appears exactly once
+    raw, _ = digits(scaled=False)
+    assert len(X_tr) + len(X_va) + len(X_te) == len(raw)
+
+
+def _tiny_mnist(path, n_train=6, n_test=4):
+    """A small file with MNIST's layout (uint8 images 28×28, uint8 labels)."""
+    rng = np.random.default_rng(0)
+    np.savez(path, x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+             y_train=np.arange(n_train, dtype=np.uint8) % 10,
+             x_test=np.full((n_test, 28, 28), 255, dtype=np.uint8),
+             y_test=np.arange(n_test, dtype=np.uint8))
+    return path
+
+
+class _FakeResponse:
+    def __init__(self, data):
+        self.data, self.at = data, 0
+
+    def read(self, n=-1):
+        chunk = self.data[self.at:] if n < 0 else self.data[self.at:self.at + n]
+        self.at += len(chunk)
+        return chunk
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_mnist_downloads_once_verifies_and_reads_the_cache(tmp_path):
+    import hashlib
+
+    data = _tiny_mnist(tmp_path / "source.npz").read_bytes()
+    calls = []
+
+    def opener(url, timeout):
+        calls.append(url)
+        return _FakeResponse(data)
+
+    digest = hashlib.sha256(data).hexdigest()
+    cache = tmp_path / "cache"
+    name, (X_tr, y_tr), (X_te, y_te) = datasets.mnist(cache_dir=cache, opener=opener,
+                                                      sha256=digest, url="https://example/m.npz")
+    assert name == "mnist" and calls == ["https://example/m.npz"]
+    assert X_tr.shape == (6, 784) and X_te.shape == (4, 784) and X_tr.dtype == np.float32
+    assert float(X_te.min()) == 1.0 and 0 <= float(X_tr.min()) and float(X_tr.max()) <= 1
+    assert y_tr.tolist() == [0, 1, 2, 3, 4, 5] and y_te.dtype == np.int64
+    assert (cache / "mnist.npz").read_bytes() == data
+    name, *_ = datasets.mnist(cache_dir=cache, opener=opener, sha256=digest)
+    assert name == "mnist" and len(calls) == 1, "the second call reads the cache"
+
+
+def test_mnist_with_a_wrong_checksum_keeps_nothing_and_falls_back(tmp_path, capsys):
+    data = _tiny_mnist(tmp_path / "source.npz").read_bytes()
+    name, (X_tr, _), (X_te, _) = datasets.mnist(
+        cache_dir=tmp_path / "cache", opener=lambda url, timeout: _FakeResponse(data),
+        sha256="0" * 64)
+    assert name == "digits" and X_tr.shape[1] == 64 and len(X_tr) + len(X_te) == 1797
+    assert not list((tmp_path / "cache").glob("*")), "no file (or partial file) is kept"
+    said = capsys.readouterr().out.strip()
+    assert said.count("\n") == 0 and "SHA-256" in said and "digits stand in" in said
+
+
+def test_mnist_with_the_network_unreachable_says_so_in_one_sentence(tmp_path, capsys):
+    import urllib.error
+
+    def unreachable(url, timeout):
+        raise urllib.error.URLError("Network is unreachable")
+
+    name, train, test = datasets.mnist(cache_dir=tmp_path, opener=unreachable)
+    assert name == "digits" and train[0].shape[1] == 64
+    said = capsys.readouterr().out.strip()
+    assert said == ("MNIST could not be downloaded (Network is unreachable), so scikit-learn's "
+                    "8×8 digits stand in for it.")
+    name, *_ = datasets.mnist(cache_dir=tmp_path, download=False)
+    assert name == "digits" and "download=False" in capsys.readouterr().out
+
+
+def test_mnist_cache_folder_follows_the_user_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert datasets.cache_folder() == tmp_path / "course_lib"

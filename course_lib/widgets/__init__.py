@@ -7,6 +7,7 @@ One line embeds each in its notebook (the last line of a cell displays it)::
     06  from course_lib.widgets import OptimizerRace; OptimizerRace("ravine", functions=dict(adam_update=adam_update))
     07  from course_lib.widgets import RegularizationView; RegularizationView(functions=dict(dropout_forward=dropout_forward, dropout_backward=dropout_backward))
     08  from course_lib.widgets import BatchNormView; BatchNormView(functions=dict(batchnorm_forward=batchnorm_forward, batchnorm_backward=batchnorm_backward))
+    09  from course_lib.widgets import CapstoneView; CapstoneView(functions=dict(init_params=init_params, model_forward=model_forward, model_backward=model_backward, evaluate=evaluate))
 
 ``functions=`` takes any name ``course_lib.using`` knows (``sigmoid_forward``, ``linear_backward``,
 ``adam_update``, ``binary_cross_entropy``, ``l2_penalty`` for the playground and the regularization
@@ -35,6 +36,7 @@ costs a fraction of a second. ``step(n)`` still does exactly n units when a cell
 
 from .base import headless
 from .batchnorm import BatchNormView
+from .capstone import CapstoneView
 from .explorers import LearningRateExplorer, OptimizerRace, describe_path
 from .playground import DATASETS, Playground, RegularizationView
 
@@ -44,6 +46,7 @@ __all__ = [
     "LearningRateExplorer",
     "OptimizerRace",
     "BatchNormView",
+    "CapstoneView",
     "DATASETS",
     "describe_path",
     "headless",
