@@ -58,7 +58,7 @@ def _num_examples(y_hat):
 def half_squared_error(y_hat: Array, y: Array):
     """Cost ``mean over examples of ½ Σ (ŷ − y)²``; gradient ``(ŷ − y) / N``.
 
-    ŷ = 0.5, y = 0 gives 0.125 (seed 003)."""
+    ŷ = 0.5, y = 0 gives 0.125 (Khan 2019)."""
     require_finite("y_hat", y_hat)
     y = _targets_like(y_hat, y, "half_squared_error")
     diff = y_hat - y
