@@ -200,4 +200,19 @@ MUTANTS = [
         loses=["test_softmax_cross_entropy"],
         message="the gradient of the mean is (p − y) / N",
     ),
+    dict(
+        name="softmax_cross_entropy shifts by one maximum for the whole batch (hidden check)",
+        cell="softmax_cross_entropy",
+        source='''def softmax_cross_entropy(logits, y):
+    N, K = logits.shape
+    y = np.asarray(y)
+    if y.ndim == 1:
+        y = np.eye(K)[y]
+    shifted = logits - logits.max()
+    log_sum_exp = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    p = np.exp(shifted - log_sum_exp)
+    return np.sum(y * (log_sum_exp - shifted)) / N, (p - y) / N''',
+        loses=["test_softmax_cross_entropy"],
+        message="not the maximum of the whole batch",
+    ),
 ]
