@@ -1,4 +1,4 @@
-"""Small data sets for the course: logic gates, seed 001's test scores, 2-D toy problems, digits.
+"""Small data sets for the course: logic gates, the Artificial Neural Network (ANN) tutorial's test scores, 2-D toy problems, digits.
 
 Rows are examples: every ``X`` is ``(N, D)`` float64. The 2-D classification sets return class
 indices ``y`` of shape ``(N,)`` and dtype int64, with the rows shuffled and every class given
@@ -84,7 +84,7 @@ def _labels(sizes: list[int]) -> np.ndarray:
     return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
 
 
-# --- logic gates and seed 001 ------------------------------------------------------------------
+# --- logic gates and the test scores of the Artificial Neural Network (ANN) tutorial ---------
 
 _GATE_INPUTS = [[0, 0], [0, 1], [1, 0], [1, 1]]
 
@@ -109,7 +109,7 @@ def xor(*, device: bool = False):
 
 
 def test_scores(scaled: bool = True, *, device: bool = False):
-    """Seed 001's regression data: (hours of sleep, hours of study) -> test score.
+    """The Artificial Neural Network (ANN) tutorial's regression data: (hours of sleep, hours of study) -> test score.
 
     -> X: (3, 2), y: (3, 1). Scaled: X divided by its column maximum (10 and 5), y by 100."""
     X = np.array([[3, 5], [5, 1], [10, 2]], dtype=np.float64)

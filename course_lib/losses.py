@@ -58,7 +58,7 @@ def _num_examples(y_hat):
 def half_squared_error(y_hat: Array, y: Array):
     """Cost ``mean over examples of ½ Σ (ŷ − y)²``; gradient ``(ŷ − y) / N``.
 
-    ŷ = 0.5, y = 0 gives 0.125 (seed 003)."""
+    ŷ = 0.5, y = 0 gives 0.125 (Khan 2019)."""
     require_finite("y_hat", y_hat)
     y = _targets_like(y_hat, y, "half_squared_error")
     diff = y_hat - y
@@ -87,6 +87,22 @@ def binary_cross_entropy(p: Array, y: Array):
     N = _num_examples(p)
     loss = -(y * xp.log(q) + (1 - y) * xp.log(1 - q)).sum() / N
     return loss, (q - y) / (q * (1 - q)) / N
+
+
+def binary_cross_entropy_with_logits(z: Array, y: Array):
+    """Binary cross-entropy from the logits ``z`` (before the sigmoid), as torch's
+    ``BCEWithLogitsLoss``: ``mean over examples of max(z, 0) − z·y + log(1 + e^−|z|)``, which
+    equals ``−[y log σ(z) + (1 − y) log(1 − σ(z))]`` and is exact for any finite z (no clipping,
+    no overflow). Gradient ``(σ(z) − y) / N``: a confidently wrong unit (|z| large) keeps a
+    gradient of ±1 per example, where sigmoid then clipped BCE gives 0 beyond |z| ≈ 28."""
+    require_finite("z", z)
+    xp = get_array_module(z)
+    y = _targets_like(z, y, "binary_cross_entropy_with_logits")
+    N = _num_examples(z)
+    e = xp.exp(-xp.abs(z))  # in (0, 1]: never overflows
+    loss = (xp.maximum(z, 0) - z * y + xp.log1p(e)).sum() / N
+    p = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))  # σ(z) without overflow on either side
+    return loss, (p - y) / N
 
 
 def categorical_cross_entropy(p: Array, y: Array):
@@ -126,8 +142,10 @@ def softmax_cross_entropy(logits: Array, y: Array):
 def is_classification(loss_fn) -> bool:
     """Whether accuracy makes sense for this loss (used by ``fit`` to report it)."""
     name = getattr(loss_fn, "__name__", "")
-    return name in ("binary_cross_entropy", "categorical_cross_entropy", "softmax_cross_entropy")
+    return name in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "categorical_cross_entropy",
+                    "softmax_cross_entropy")
 
 
 # Every function a learner may put in place of ours with course_lib.using(name=...).
-overrides.register(half_squared_error, mse, binary_cross_entropy, categorical_cross_entropy, softmax_cross_entropy)
+overrides.register(half_squared_error, mse, binary_cross_entropy, binary_cross_entropy_with_logits,
+                   categorical_cross_entropy, softmax_cross_entropy)

@@ -85,7 +85,7 @@ def adam_update(w: Array, dw: Array, state: dict, lr: float = 1e-3, beta1: float
 
 
 def linear_decay(k: int, lr0: float = 0.1, lr_tau: float = 0.01, tau: int = 100) -> float:
-    """Linear decay ``η_k = (1 − k/τ) η₀ + (k/τ) η_τ`` for k ≤ τ, then ``η_τ`` (seed 004)."""
+    """Linear decay ``η_k = (1 − k/τ) η₀ + (k/τ) η_τ`` for k ≤ τ, then ``η_τ`` (the Deep Learning lecture notes)."""
     positive("lr0", lr0)
     positive("lr_tau", lr_tau)
     positive_int("tau", tau)

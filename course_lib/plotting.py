@@ -162,7 +162,7 @@ def shaded_decision(predict, X, y, ax=None, threshold: float = 0.5, resolution: 
                     title: str | None = None, margin: float = 0.5):
     """The plane shaded by the decision of ``predict`` (a model or a function of (M, 2) points
     returning one score per point): red where the score is at most ``threshold`` (class 0),
-    green above it (class 1), with the labelled points on top (seed 003's shaded boundary)."""
+    green above it (class 1), with the labelled points on top (Khan's shaded boundary)."""
     from matplotlib.colors import ListedColormap
 
     ax = _axes(ax)

@@ -198,13 +198,30 @@ def resolve_loss(loss):
     return loss
 
 
-def _correct(y_hat, y):
-    """Number of correct predictions: argmax for several outputs, threshold 0.5 for one."""
+def logits_form(model, loss_fn):
+    """``(body, binary_cross_entropy_with_logits)`` when ``model`` is a Sequential ending in a
+    sigmoid whose output feeds course_lib's binary cross-entropy: ``body`` is the same layers
+    without that sigmoid (sharing their parameters), so the loss is computed from the logits,
+    exact for any z with gradient p − y, where the clipped probability form stops learning for
+    |z| ≳ 28. ``None`` otherwise, and whenever a learner's sigmoid or BCE is in force through
+    ``course_lib.using`` (their functions then run as written)."""
+    if (loss_fn is not losses.binary_cross_entropy or not isinstance(model, layers.Sequential)
+            or not model.layers or not isinstance(model.layers[-1], layers.Sigmoid)
+            or overrides.get("sigmoid_forward") is not overrides.reference("sigmoid_forward")):
+        return None
+    body = layers.Sequential(*model.layers[:-1])
+    body.training = model.training
+    return body, losses.binary_cross_entropy_with_logits
+
+
+def _correct(y_hat, y, threshold: float = 0.5):
+    """Number of correct predictions: argmax for several outputs, ``threshold`` for one (0.5 for
+    a probability, 0 for a logit)."""
     if y_hat.ndim == 2 and y_hat.shape[1] > 1:
         pred = y_hat.argmax(axis=1)
         target = y.argmax(axis=1) if y.ndim == 2 else y
     else:
-        pred = (y_hat.reshape(-1) > 0.5)
+        pred = (y_hat.reshape(-1) > threshold)
         target = y.reshape(-1) > 0.5
     return (pred == target).sum()
 
@@ -226,7 +243,10 @@ def predict(model, X, batch_size: int | None = None):
 def evaluate(model, loss, X, y, classification: bool | None = None) -> dict:
     """``{"loss": ..., "accuracy": ...}`` on (X, y) in eval mode (accuracy for classification);
     ``{"loss": nan}`` when the predictions are not finite (weights that diverged)."""
-    loss_fn = resolve_loss(loss)
+    loss_fn, threshold = resolve_loss(loss), 0.5
+    logits = logits_form(model, loss_fn)
+    if logits is not None:
+        (model, loss_fn), threshold = logits, 0.0
     y_hat = predict(model, X)
     xp = get_array_module(y_hat)
     try:
@@ -237,7 +257,7 @@ def evaluate(model, loss, X, y, classification: bool | None = None) -> dict:
         return {"loss": math.nan}
     out = {"loss": float(value)}
     if losses.is_classification(loss_fn) if classification is None else classification:
-        out["accuracy"] = float(_correct(y_hat, xp.asarray(y))) / X.shape[0]
+        out["accuracy"] = float(_correct(y_hat, xp.asarray(y), threshold)) / X.shape[0]
     return out
 
 
@@ -302,7 +322,7 @@ def training_backward(model):
 
 def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteration: int = 0,
               lr_schedule=None, classify: bool = False, forward=None,
-              backward=None) -> tuple[float, float | None, int]:
+              backward=None, threshold: float = 0.5) -> tuple[float, float | None, int]:
     """One pass over (X, y) in shuffled mini-batches: forward, loss, backward, step. Returns
     ``(loss, accuracy, iterations)``: the mean loss over the epoch's examples (nan once the
     predictions stopped being finite), the fraction correct for classification (else None), and
@@ -312,6 +332,7 @@ def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteratio
     iteration: steps taken before this epoch (``lr_schedule(iteration)`` sets the learning rate
     of each step). forward, backward: called instead of ``model.forward`` (a widget recording
     activations) and of ``training_backward(model)`` (``fit`` makes it once, not per epoch).
+    threshold: where one output counts as class 1 for the accuracy (0 when the model gives logits).
     A model holding batch norm never gets a last batch of one: it joins the batch before. The
     summed loss stays on the device until the epoch ends. Non-finite predictions that the loss
     refuses end the epoch with a nan loss. (``fit`` checks the data once and pauses the layers'
@@ -339,7 +360,7 @@ def run_epoch(model, loss_fn, optimizer, X, y, batch_size: int, rng, *, iteratio
         optimizer.step()
         total = total + value * Xb.shape[0]  # stays on the device until the epoch ends
         if classify:
-            correct = correct + _correct(y_hat, yb)
+            correct = correct + _correct(y_hat, yb, threshold)
         iteration += 1
     return float(total) / N, (float(correct) / N if classify else None), iteration
 
@@ -370,11 +391,18 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     X, y, validation, batch_size = _checked(model, X, y, validation, batch_size)
     loss_fn = resolve_loss(loss)
     classify = losses.is_classification(loss_fn)
-    step_loss = fast_loss(loss_fn, X)
+    # a sigmoid output feeding BCE trains on the logits (exact, gradient p − y for any z); the
+    # epoch's figures are still reported for the whole model by evaluate, which does the same
+    logits = logits_form(model, loss_fn)
+    if logits is not None:
+        model.train()  # the sigmoid, which the training steps skip, follows its model's mode
+        logits[0].training = True
+    trained, step_fn, threshold = (model, loss_fn, 0.5) if logits is None else (*logits, 0.0)
+    step_loss = fast_loss(step_fn, X)
     if backend.is_device_array(X):
         step_loss = _labels_checked_once(step_loss, y, *validation[1:])
     rng, history, bar = numpy.random.default_rng(seed), History(), _Progress(num_epochs, progress)
-    backward = training_backward(model)
+    backward = training_backward(trained)
     for cb in callbacks:
         cb.on_train_begin(model)
     started, iteration = time.perf_counter(), 0
@@ -384,8 +412,9 @@ def fit(model, loss, optimizer, X, y, num_epochs: int = 100, batch_size: int | N
     with values_checked_by_caller(), numpy.errstate(over="ignore", invalid="ignore"):
         for epoch in range(1, num_epochs + 1):
             loss_value, accuracy, iteration = run_epoch(
-                model, step_loss, optimizer, X, y, batch_size, rng, backward=backward,
-                iteration=iteration, lr_schedule=lr_schedule, classify=classify)
+                trained, step_loss, optimizer, X, y, batch_size, rng, backward=backward,
+                iteration=iteration, lr_schedule=lr_schedule, classify=classify,
+                threshold=threshold)
             logs = _logs(loss_value, accuracy, model, loss_fn, validation)
             history.record(epoch, logs)
             diverged = _diverged(logs)

@@ -2,6 +2,7 @@
 centred difference (float64, relative error below 1e-7), index and one-hot labels."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -206,3 +207,74 @@ def test_index_labels_out_of_range_are_refused(xp):
         with pytest.raises(ValueError, match="Class indices"):
             train.fit(net, loss, optim.SGD(net.parameters()), xp.ones((2, 2)), xp.asarray(y),
                       num_epochs=1, progress=False)
+
+
+# --- binary cross-entropy from logits -------------------------------------------------------
+
+# z from −1000 to 1000: far beyond where σ(z) rounds to 0 or 1 in float64 (|z| > 37)
+_Z_WIDE = np.concatenate([np.linspace(-1000, 1000, 81), [-36.7, -28.0, -1e-3, 0.0, 1e-3, 28.0, 36.7]])
+
+
+def _bce_logits_decimal(z, y):
+    """Independent value: log(1 + e^z) − z·y per example (the same loss, written as softplus and
+    not torch's max/log1p form), in 50-digit decimal arithmetic, where e^1000 is no trouble."""
+    import decimal
+    ctx = decimal.Context(prec=50)
+    total = decimal.Decimal(0)
+    for zi, yi in zip(z, y, strict=True):
+        d = decimal.Decimal(float(zi))
+        total += ctx.ln(1 + ctx.exp(d)) - d * decimal.Decimal(float(yi))
+    return float(total / len(z))
+
+
+@pytest.mark.parametrize("label", [0.0, 1.0, 0.3])
+def test_bce_with_logits_matches_an_independent_formula_for_any_z(label):
+    z = _Z_WIDE.reshape(-1, 1)
+    y = np.full_like(z, label)
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        value, grad = L.binary_cross_entropy_with_logits(z, y)
+    assert math.isclose(float(value), _bce_logits_decimal(z.ravel(), y.ravel()), rel_tol=1e-12)
+    # gradient p − y per example (before the mean), p = σ(z) written as 1/(1 + e^−z) in decimals
+    import decimal
+    p = np.array([float(1 / (1 + decimal.Context(prec=50).exp(-decimal.Decimal(float(zi))))) for zi in z.ravel()])
+    np.testing.assert_allclose(grad.ravel() * len(z), p - label, rtol=1e-12, atol=1e-15)
+
+
+def test_bce_with_logits_centred_difference_for_any_z():
+    """Each z alone (N = 1): the centred difference (ε = 1e-5) of the loss equals the returned
+    gradient p − y; a confidently wrong unit (z = ±1000 against its label) keeps ±1."""
+    eps = 1e-5
+    for label in (0.0, 1.0):
+        y = np.array([[label]])
+        for zi in _Z_WIDE:
+            with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+                warnings.simplefilter("error")
+                _, g = L.binary_cross_entropy_with_logits(np.array([[zi]]), y)
+                up, _ = L.binary_cross_entropy_with_logits(np.array([[zi + eps]]), y)
+                down, _ = L.binary_cross_entropy_with_logits(np.array([[zi - eps]]), y)
+            numeric = (up - down) / (2 * eps)
+            assert abs(float(g[0, 0]) - numeric) < 1e-6 * max(1.0, abs(zi)), (zi, label, g, numeric)
+    _, g = L.binary_cross_entropy_with_logits(np.array([[1000.0], [-1000.0]]), np.array([[0.0], [1.0]]))
+    np.testing.assert_array_equal(g.ravel() * 2, [1.0, -1.0])
+
+
+def test_bce_with_logits_equals_sigmoid_then_bce_where_p_is_not_clipped(xp, host):
+    z = _rng(3).uniform(-8, 8, (9, 1))
+    y = _rng(4).integers(0, 2, (9, 1)).astype(float)
+    p = 1 / (1 + np.exp(-z))
+    v_prob, g_prob = L.binary_cross_entropy(xp.asarray(p), xp.asarray(y))
+    v_log, g_log = L.binary_cross_entropy_with_logits(xp.asarray(z), xp.asarray(y))
+    assert math.isclose(float(v_prob), float(v_log), rel_tol=1e-12)
+    np.testing.assert_allclose(host(g_log), host(g_prob) * p * (1 - p), rtol=1e-9)  # chain rule through σ
+
+
+def test_sigmoid_then_clipped_bce_stops_learning_where_the_logits_form_does_not():
+    """The figures the notebooks quote: a wrong unit (y = 0) at z = 28, 30, 40 gets dL/dz = 0.69,
+    0.093, 0 through the clipped probability form, and 1 from the logits."""
+    for z, expected in [(28.0, 0.69), (30.0, 0.093), (40.0, 0.0)]:
+        p = 1 / (1 + math.exp(-z))
+        _, dp = L.binary_cross_entropy(np.array([[p]]), np.array([[0.0]]))
+        assert math.isclose(float(dp[0, 0]) * p * (1 - p), expected, abs_tol=0.005), z
+        _, dz = L.binary_cross_entropy_with_logits(np.array([[z]]), np.array([[0.0]]))
+        assert math.isclose(float(dz[0, 0]), 1.0, rel_tol=1e-9)

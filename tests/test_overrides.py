@@ -245,10 +245,10 @@ def test_fallback_in_place_restores_what_the_learner_changed(capsys, one_sentenc
     def reference(model, X, y, lr=1.0, num_epochs=5, log=None):
         return xor.train_network(model, X, y, lr=lr, num_epochs=num_epochs), list(log)
 
-    net = xor.seed003_network()
+    net = xor.khan_network()
     costs, log = overrides.fallback(broken_train, reference, "train_network", in_place=True)(
         net, X, y, num_epochs=5, log=[])
-    expected = xor.train_network(xor.seed003_network(), X, y, lr=1.0, num_epochs=5)
+    expected = xor.train_network(xor.khan_network(), X, y, lr=1.0, num_epochs=5)
     assert np.allclose(costs, expected), "the reference did not start from the original weights"
     assert log == [], "the reference saw the learner's change to a list argument"
     one_sentence(capsys.readouterr().out.strip(), "train_network", "ValueError")

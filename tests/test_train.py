@@ -388,7 +388,8 @@ def test_a_last_batch_of_one_joins_the_one_before_only_under_batch_norm():
 
 
 def test_run_epoch_is_fits_epoch(xp):
-    """One run_epoch by hand gives fit's first epoch: the same loss, accuracy and weights."""
+    """One run_epoch by hand gives fit's first epoch: the same loss, accuracy and weights (fit
+    trains a sigmoid output feeding BCE on the logits: ``train.logits_form``)."""
     X, y = datasets.xor()
     X, y = xp.asarray(X), xp.asarray(y)
 
@@ -400,8 +401,9 @@ def test_run_epoch_is_fits_epoch(xp):
     history = train.fit(model, "binary_cross_entropy", opt, X, y, num_epochs=1, batch_size=3,
                         seed=5, progress=False)
     again, opt = model_and_optimizer()
-    result = train.run_epoch(again, train.losses.binary_cross_entropy, opt, X, y, 3,
-                             np.random.default_rng(5), classify=True)
+    body, loss_fn = train.logits_form(again, train.losses.binary_cross_entropy)
+    result = train.run_epoch(body, loss_fn, opt, X, y, 3, np.random.default_rng(5), classify=True,
+                             threshold=0.0)
     loss, accuracy, iterations = result
     assert iterations == 2
     assert (loss, accuracy) == (history["loss"][0], history["accuracy"][0])
@@ -414,3 +416,21 @@ def test_evaluate_says_nan_for_diverged_weights(xp):
     model[0].W.data = model[0].W.data * np.nan
     X, y = xp.asarray([[0.0, 1.0], [1.0, 0.0]]), xp.asarray([[0.0], [1.0]])
     assert math.isnan(train.evaluate(model, "binary_cross_entropy", X, y)["loss"])
+
+
+def test_fit_trains_a_sigmoid_output_on_the_logits():
+    """A confidently wrong unit (z = 50, y = 0): the clipped probability form gives dL/dz = 0 and
+    the weight would not move; fit uses the logits form (dL/dz = p − y = 1), so one SGD step of
+    lr 0.1 on x = 1 takes W from 50 to 49.9 and b from 0 to −0.1. evaluate reports the exact loss,
+    50 then 49.8 (the clipped form would say 27.6)."""
+    model = layers.mlp([1, 1], output_activation="sigmoid", rng=0)
+    model.layers[0].W.data[...] = 50.0
+    X, y = np.array([[1.0]]), np.array([0.0])
+    assert math.isclose(train.evaluate(model, "binary_cross_entropy", X, y)["loss"], 50.0, rel_tol=1e-12)
+    train.fit(model, "binary_cross_entropy", optim.SGD(model.parameters(), lr=0.1), X, y,
+              num_epochs=1, batch_size=1, progress=False)
+    assert math.isclose(float(model.layers[0].W.data[0, 0]), 49.9, rel_tol=1e-12)
+    assert math.isclose(float(model.layers[0].b.data[0]), -0.1, rel_tol=1e-12)
+    figures = train.evaluate(model, "binary_cross_entropy", X, y)
+    assert math.isclose(figures["loss"], 49.8, rel_tol=1e-12) and figures["accuracy"] == 0.0
+    assert float(train.predict(model, X)[0, 0]) > 0.999  # the model itself still ends in its sigmoid

@@ -84,18 +84,18 @@ def test_relu_network_clips_negative_hidden_values():
 # --- seed 003's sigmoid network ----------------------------------------------------------------
 
 
-def test_seed003_network_shapes_and_zero_biases():
+def test_khan_network_shapes_and_zero_biases():
     """Rows are examples: W¹ is (2, 3), W² is (3, 1) (seed 003's W (3×2) and (1×3) transposed)."""
-    net = xor.seed003_network()
+    net = xor.khan_network()
     assert net[0].W.shape == (2, 3) and net[2].W.shape == (3, 1)
     assert not np.any(net[0].b.data) and not np.any(net[2].b.data), "biases start at 0"
-    assert np.array_equal(xor.seed003_network()[0].W.data, net[0].W.data), "same weights every call"
+    assert np.array_equal(xor.khan_network()[0].W.data, net[0].W.data), "same weights every call"
 
 
 def test_train_network_reaches_seed003_cost_after_4900_epochs():
     """Seed 003 prints ``Cost at epoch#4900: 0.0009210166430616655`` with α = 1."""
     X, y = datasets.xor()
-    net = xor.seed003_network()
+    net = xor.khan_network()
     start_cost = _half_squared_cost(net, X, y)
     costs = xor.train_network(net, X, y, lr=1.0, num_epochs=5000)
     assert len(costs) == 5000
@@ -109,7 +109,7 @@ def test_train_network_reaches_seed003_cost_after_4900_epochs():
 def test_train_network_one_step_is_gradient_descent(num_grad):
     """One epoch moves every parameter by −η times its own centred-difference gradient."""
     X, y = datasets.xor()
-    net = xor.seed003_network()
+    net = xor.khan_network()
     params = net.parameters()
     before = [p.data.copy() for p in params]
 

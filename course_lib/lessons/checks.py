@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import copy as _copy_module
+import inspect as _inspect_module
 import numbers as _numbers_module
 import os as _os
 import re as _re
@@ -59,6 +60,7 @@ _max_array = _np.maximum.reduce
 _transpose = _np.transpose
 _errstate = _np.errstate
 _deepcopy = _copy_module.deepcopy
+_signature = _inspect_module.signature
 _extract_tb = _traceback.extract_tb
 
 
@@ -783,6 +785,54 @@ def check_equal(name: str, got, expected, hint: str | None = None, mistakes=None
     diagnosis = diagnosis or hint or "compare your rule with the one in the text, step by step."
     _fail(f"{name} returned {repr(plain)}, which is not the expected value: {diagnosis}")
 
+
+def _unchanged(before, after) -> bool:
+    """Whether ``after`` holds the values ``before`` held (arrays by value, NaN equal to NaN;
+    tuples, lists and dicts item by item)."""
+    if _hasattr_shape(before):
+        if not _hasattr_shape(after) or tuple(before.shape) != tuple(after.shape):
+            return False
+        a, b = _to_host(before), _to_host(after)
+        same = _equal(a, b)
+        if a.dtype.kind in "fc":
+            same = _logical_or(same, _logical_and(_isnan(a), _isnan(b)))
+        return bool(_all(_asarray(same).ravel()))
+    if isinstance(before, (tuple, list)):
+        return (isinstance(after, (tuple, list)) and len(before) == len(after)
+                and all(_unchanged(x, y) for x, y in zip(before, after, strict=True)))
+    if isinstance(before, dict):
+        return (isinstance(after, dict) and before.keys() == after.keys()
+                and all(_unchanged(before[k], after[k]) for k in before))
+    try:
+        return bool(before == after)
+    except Exception:
+        return True
+
+
+def call_keeping_inputs(fn, *args, name: str | None = None, **kwargs):
+    """Like ``call``, but ``fn`` gets arrays of its own that the check looks at afterwards: if it
+    changed one of its array arguments in place (``w -= ...``, ``z[mask] = ...``), the check
+    fails and names the argument. (``call`` passes copies, so there a function that writes into
+    its inputs goes unseen.) Returns what ``fn`` returns."""
+    __tracebackhide__ = True
+    name = name or getattr(fn, "__name__", "the function")
+    kept = [_protected(a) for a in args]
+    kept_kw = {k: _protected(v) for k, v in kwargs.items()}
+    given = [_protected(a) for a in args]
+    given_kw = {k: _protected(v) for k, v in kwargs.items()}
+    result = call(lambda: fn(*given, **given_kw), name=name)
+    try:
+        params = list(_signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = []
+    changed = [f"`{params[i]}`" if i < len(params) else f"number {i + 1}"
+               for i, (a, b) in enumerate(zip(kept, given, strict=True)) if not _unchanged(a, b)]
+    changed += [f"`{k}`" for k in kept_kw if not _unchanged(kept_kw[k], given_kw[k])]
+    if changed:
+        _fail(f"{name} changed its argument {' and '.join(changed)} in place: the caller still "
+              "needs the values it passed in. Compute a new array and return it instead of "
+              "writing into the one you were given (no +=, -=, *= or slice assignment on it).")
+    return result
 
 install()
 

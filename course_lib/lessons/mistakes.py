@@ -25,7 +25,8 @@ CHECK_CELLS: dict[str, tuple[tuple[str, ...], int]] = {
     'test_forward_caches': (('forward',), 1),  # 01_forward_propagation
     'test_half_squared_error': (('half_squared_error',), 1),  # 02_loss_functions
     'test_mse': (('mse',), 1),  # 02_loss_functions
-    'test_binary_cross_entropy': (('binary_cross_entropy',), 2),  # 02_loss_functions
+    'test_binary_cross_entropy': (('binary_cross_entropy',), 1),  # 02_loss_functions
+    'test_binary_cross_entropy_with_logits': (('binary_cross_entropy_with_logits',), 1),  # 02_loss_functions
     'test_categorical_cross_entropy': (('categorical_cross_entropy',), 2),  # 02_loss_functions
     'test_softmax_cross_entropy': (('softmax_cross_entropy',), 2),  # 02_loss_functions
     'test_sigmoid_backward': (('sigmoid_backward',), 1),  # 03_backpropagation
@@ -65,6 +66,14 @@ CHECK_CELLS: dict[str, tuple[tuple[str, ...], int]] = {
     'test_batchnorm_backward_dx': (('batchnorm_backward',), 2),  # 08_batch_normalization
     'test_count_parameters': (('count_parameters',), 1),  # 08_batch_normalization
     'test_count_parameters_batchnorm': (('count_parameters',), 1),  # 08_batch_normalization
+    'test_init_params_layout': (('init_params',), 1),  # 09_capstone
+    'test_init_params_variances': (('init_params',), 1),  # 09_capstone
+    'test_model_forward': (('model_forward',), 1),  # 09_capstone
+    'test_model_backward': ((), 1),  # 09_capstone
+    'test_model_backward_depths': ((), 1),  # 09_capstone
+    'test_train_minibatches': (('train',), 1),  # 09_capstone
+    'test_train_learns': (('train',), 1),  # 09_capstone
+    'test_evaluate': (('evaluate',), 1),  # 09_capstone
 }
 
 # The corrected lines that no visible check cell and no hint may print (tests/test_checks.py
@@ -94,7 +103,7 @@ def linear_forward(X, W, b):
         (W @ X + b, "the factors of the matrix product seem to be in the wrong order: the "
          "examples are the rows of X."),
         (X @ W.T + b, "W seems to have been used transposed: W is (D, M), inputs by outputs "
-         "(seed 003 and PyTorch store the transpose)."),
+         "(Khan 2019 and PyTorch store the transpose)."),
         (X.T @ W + b, "X seems to have been used transposed: its rows are the examples."),
         ((X @ W).T + b, "the product seems to have come out transposed: the examples are the "
          "rows of Z."),

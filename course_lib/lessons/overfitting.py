@@ -37,3 +37,44 @@ def overfit_run(dataset: str = "moons", *, l2: float = 0.0, dropout: float = 0.0
     history = fit(model, "binary_cross_entropy", optimizer, X, y, num_epochs=num_epochs,
                   batch_size=None, validation=validation, callbacks=callbacks, progress=False)
     return model, history
+
+
+# the unregularized runs judge_settings compares against, one per draw (they never change)
+_PLAIN: dict = {}
+
+
+def judge_settings(l2: float, dropout: float, seed: int, *, factor: float = 1.15,
+                   min_accuracy: float = 0.75):
+    """Notebook 07 Exercise 5's rule on one draw of the noisy circles: ``(passed, message)``.
+
+    The setting passes when, after all 500 epochs, its validation loss is at most ``factor``
+    times the best validation loss the unregularized network reaches at any epoch (what ideal
+    early stopping would keep) and its validation accuracy is at least ``min_accuracy``.
+    Measured on draws 0, 1 and 3 (float64, CPU): no setting gets measurably below that best
+    (the closest, λ = 0.003 to 0.005, reach 0.98 to 1.09 of it), λ from 0.003 to 0.01 come within
+    1.1 on draws 0 and 1 (within 1.26 on the harder draw 3), while λ = 0.0001 stays at 3.0 and
+    λ = 0.1 underfits (46 % accuracy). The message of a failing setting says which way to move:
+    too strong when the accuracy is under the bar or the training loss is above the unregularized
+    best (the network cannot even fit its training points), too weak otherwise."""
+    if seed not in _PLAIN:
+        _PLAIN[seed] = overfit_run("circles", seed=seed)[1]
+    plain = _PLAIN[seed]
+    _, yours = overfit_run("circles", l2=l2, dropout=dropout, seed=seed)
+    val = list(plain["val_loss"])
+    best = min(val)
+    best_epoch = val.index(best) + 1
+    final, train, accuracy = yours["val_loss"][-1], yours["loss"][-1], yours["val_accuracy"][-1]
+    setting = f"with l2={l2:g} and dropout={dropout:g}, draw {seed}"
+    if final <= factor * best and accuracy >= min_accuracy:
+        return True, (f"{setting}: validation loss {final:.3f}, {final / best:.2f} times the "
+                      f"unregularized best {best:.3f} (epoch {best_epoch}); accuracy {accuracy:.0%}")
+    if accuracy < min_accuracy or train > best:
+        return False, (f"{setting}: the validation accuracy is {accuracy:.0%} and the training loss "
+                       f"{train:.3f}, above the {best:.3f} the unregularized network reaches on the "
+                       "validation set: the network underfits, so λ or the dropout rate is too "
+                       "large; make it smaller.")
+    return False, (f"{setting}: after 500 epochs the validation loss is {final:.3f}, {final / best:.2f} "
+                   f"times the unregularized network's best ({best:.3f} at epoch {best_epoch}, what "
+                   f"early stopping would keep), with a training loss of {train:.3f}: the network "
+                   f"still overfits; regularize more, with a larger λ or rate (at most {factor:g} "
+                   "times that best passes).")

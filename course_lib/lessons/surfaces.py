@@ -191,9 +191,9 @@ def cost_and_gradient(theta, model, X, y, params=None):
 
 
 def test_score_network(rng=0):
-    """Seed 001's network for the test scores: 2 inputs, 3 sigmoid hidden units, 1 sigmoid
-    output, LeCun initial weights, N(0, 1/fan_in) (``xor.sigmoid_network``, the same 2-3-1 layout as seed 003's).
-    Seed 001 has no biases: train only ``weights_of(net)``."""
+    """The Artificial Neural Network (ANN) tutorial's network for the test scores: 2 inputs, 3 sigmoid hidden units, 1 sigmoid
+    output, LeCun initial weights, N(0, 1/fan_in) (``xor.sigmoid_network``, the same 2-3-1 layout as Khan's).
+    The Artificial Neural Network (ANN) tutorial has no biases: train only ``weights_of(net)``."""
     return xor.sigmoid_network(2, 3, init="lecun", rng=rng)
 
 
@@ -201,5 +201,5 @@ test_score_network.__test__ = False  # the name starts with "test": keep pytest 
 
 
 def weights_of(model) -> list:
-    """The weight matrices of a model's Linear layers (not the biases): seed 001's nine weights."""
+    """The weight matrices of a model's Linear layers (not the biases): the Artificial Neural Network (ANN) tutorial's nine weights."""
     return [layer.W for layer in getattr(model, "layers", [model]) if isinstance(layer, layers.Linear)]

@@ -5,7 +5,7 @@ exercise is unfinished, so every later cell still runs. Rows are examples (CONVE
 
     >>> X, y = datasets.xor()
     >>> w, w0 = least_squares(X, y)          # w = [0, 0], w0 = 0.5: a constant 0.5 for every input
-    >>> net = seed003_network()              # seed 003's 2-3-1 sigmoid network, untrained
+    >>> net = khan_network()              # Khan's 2-3-1 sigmoid network, untrained
     >>> costs = train_network(net, X, y, lr=1.0, num_epochs=5000)
 """
 
@@ -43,11 +43,11 @@ def relu_network(X, W, c, w, b):
     return xp.maximum(X @ W + c, 0) @ w + b
 
 
-def seed003_network():
-    """Seed 003's 2-3-1 sigmoid network as that code initialises it, untrained.
+def khan_network():
+    """Khan's 2-3-1 sigmoid network as that code initialises it, untrained.
 
     NumPy's legacy generator seeded with 48 draws W¹ = randn(3, 2)·√(1/2), then
-    W² = randn(1, 3)·√(1/3); seed 003 keeps examples as columns (``W·X``), so our weights are the
+    W² = randn(1, 3)·√(1/3); Khan (2019) keeps examples as columns (``W·X``), so our weights are the
     transposes. Biases start at 0."""
     legacy = np.random.RandomState(48)  # the same stream as np.random.seed(48) in that code
     W1 = legacy.randn(3, 2) * np.sqrt(1 / 2)
@@ -70,7 +70,7 @@ def sigmoid_network(in_features: int = 2, hidden: int = 3, init: str = "lecun", 
 def train_network(model, X, y, lr: float = 1.0, num_epochs: int = 5000):
     """Full-batch gradient descent on the half squared error; trains ``model`` in place.
 
-    Returns the list of ``num_epochs`` costs, ``costs[k]`` measured before update k (seed 003's
+    Returns the list of ``num_epochs`` costs, ``costs[k]`` measured before update k (Khan's
     "Cost at epoch#k")."""
     costs = []
     for _ in range(num_epochs):

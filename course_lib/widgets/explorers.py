@@ -19,7 +19,7 @@ from .base import LiveWidget, epoch_limit, log_slider, slider_style
 # --- learning-rate explorer -----------------------------------------------------------------
 
 # J(w) = (w − 2)²/20 in 1-D and f(x, y) = x²/40 + y²/20 in 2-D: gradient descent multiplies the
-# distance to the minimum by |1 − α c| per step (c = 1/10; 1/20 and 1/10), so seed 003's
+# distance to the minimum by |1 − α c| per step (c = 1/10; 1/20 and 1/10), so Khan's
 # α = 0.5 is slow, 5 is fast, 5·10⁻¹⁰ barely moves and 50 diverges; 15 oscillates.
 COSTS = {
     1: dict(cost=lambda w: (w[0] - 2.0) ** 2 / 20, grad=lambda w: np.array([(w[0] - 2.0) / 10]),
@@ -62,7 +62,7 @@ class LearningRateExplorer(LiveWidget):
     """Gradient descent on a 1-D or 2-D quadratic cost with a learning-rate slider.
 
     ``LearningRateExplorer(lr=0.5, dims=1, steps=20, step_fn=gradient_descent_step)``: the
-    preset buttons set seed 003's α = 0.5 (slow), 5 (fast), 5·10⁻¹⁰ (crawls) and 50 (diverges),
+    preset buttons set Khan's α = 0.5 (slow), 5 (fast), 5·10⁻¹⁰ (crawls) and 50 (diverges),
     and 15 (oscillates). ``step_fn(w, dw, lr) -> new w`` is the learner's update (checked on its
     first call; without it ``sgd_update`` in scope is used). ``step(n)`` takes n more steps;
     ``path``, ``costs`` and ``verdict`` describe what is drawn; ``set(lr=50, dims=2)``."""
@@ -100,7 +100,7 @@ class LearningRateExplorer(LiveWidget):
         self._guarded(self._redraw, True)
         self._box([
             W.HBox([c["lr"], c["dims"]], layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([W.Label("seed 003:"), *self.preset_buttons],
+            W.HBox([W.Label("Khan (2019):"), *self.preset_buttons],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             W.HBox([self._transport(), c["steps"]], layout=W.Layout(flex_flow="row wrap")),
             self.live.canvas, self.status_line], "lr-explorer")

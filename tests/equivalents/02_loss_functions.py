@@ -38,6 +38,19 @@ def binary_cross_entropy(p, y):
     N = len(q)
     per_example = np.where(y == 1, -np.log(q), -np.log(1 - q))
     return per_example.sum() / N, np.where(y == 1, -1 / q, 1 / (1 - q)) / N'''),
+    # --- binary_cross_entropy_with_logits -------------------------------------------------------
+    dict(name="binary_cross_entropy_with_logits as np.logaddexp(0, z) − z·y, σ through tanh",
+         cell="binary_cross_entropy_with_logits", source='''
+def binary_cross_entropy_with_logits(z, y):
+    loss = np.mean(np.logaddexp(0, z) - z * y)
+    return loss, (0.5 * (1 + np.tanh(z / 2)) - y) / len(z)'''),
+    dict(name="binary_cross_entropy_with_logits as (1 − y)z + softplus(−z), σ = exp(−softplus(−z))",
+         cell="binary_cross_entropy_with_logits", source='''
+def binary_cross_entropy_with_logits(z, y):
+    softplus_minus_z = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))   # log(1 + e^−z)
+    N = z.shape[0]
+    sigma = np.exp(-softplus_minus_z)
+    return np.sum((1 - y) * z + softplus_minus_z) / N, (sigma - y) / N'''),
     # --- categorical_cross_entropy --------------------------------------------------------------
     dict(name="categorical_cross_entropy picking p[arange(N), y] for indices",
          cell="categorical_cross_entropy", source='''

@@ -57,16 +57,16 @@ def early_stopping(val_losses, patience, min_delta=0.0):
         i += 1
     return None, best_index'''),
     # --- regularization_settings ----------------------------------------------------------------
-    dict(name="regularization_settings with dropout only (rate 0.5)", cell="regularization_settings",
-         source='''
-def regularization_settings():
-    return {"l2": 0, "dropout": 0.5}'''),
-    dict(name="regularization_settings with l2 = 0.02 (passes draws 0 and 1; 74.7 % on draw 3)",
+    dict(name="regularization_settings with l2 = 0.003 (1.07 and 0.98 of the best on draws 0 and 1, 1.26 on draw 3)",
          cell="regularization_settings", source='''
 def regularization_settings():
-    return {"l2": 0.02, "dropout": 0.0}'''),
-    dict(name="regularization_settings with dropout 0.8 (passes draws 0 and 1; 74.7 % on draw 3)",
+    return {"l2": 0.003, "dropout": 0}'''),
+    dict(name="regularization_settings with l2 = 0.01 as a NumPy float (1.07, 1.09, 1.05)",
          cell="regularization_settings", source='''
 def regularization_settings():
-    return {"l2": 0.0, "dropout": 0.8}'''),
+    return {"dropout": 0.0, "l2": np.float64(0.01)}'''),
+    dict(name="regularization_settings with l2 = 0.005 and dropout 0.1 (1.06 and 1.05 on draws 0 and 1)",
+         cell="regularization_settings", source='''
+def regularization_settings():
+    return {"l2": 0.005, "dropout": 0.1}'''),
 ]

@@ -84,6 +84,53 @@ MUTANTS = [
         message="the 1/N is missing",
     ),
     dict(
+        name="binary_cross_entropy_with_logits through the sigmoid and the clip",
+        cell="binary_cross_entropy_with_logits",
+        source='''def binary_cross_entropy_with_logits(z, y):
+    N = z.shape[0]
+    p = np.clip(0.5 * (1 + np.tanh(z / 2)), 1e-12, 1 - 1e-12)
+    loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) / N
+    return loss, (p - y) / N''',
+        loses=["test_binary_cross_entropy_with_logits"],
+        message="that is the clipped probability form",
+    ),
+    dict(
+        name="binary_cross_entropy_with_logits without max(z, 0)",
+        cell="binary_cross_entropy_with_logits",
+        source='''def binary_cross_entropy_with_logits(z, y):
+    N = z.shape[0]
+    e = np.exp(-np.abs(z))
+    loss = np.sum(-z * y + np.log1p(e)) / N
+    p = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return loss, (p - y) / N''',
+        loses=["test_binary_cross_entropy_with_logits"],
+        message="the max(z, 0) term is missing",
+    ),
+    dict(
+        name="binary_cross_entropy_with_logits with log(1 + e^−z) (overflows for z ≪ 0)",
+        cell="binary_cross_entropy_with_logits",
+        source='''def binary_cross_entropy_with_logits(z, y):
+    N = z.shape[0]
+    loss = np.sum((1 - y) * z + np.log(1 + np.exp(-z))) / N
+    return loss, (1 / (1 + np.exp(-z)) - y) / N''',
+        loses=["test_binary_cross_entropy_with_logits"],
+        message="overflow encountered in exp",
+    ),
+    dict(
+        name="binary_cross_entropy_with_logits writes σ(z) into z (hidden check)",
+        cell="binary_cross_entropy_with_logits",
+        source='''def binary_cross_entropy_with_logits(z, y):
+    N = z.shape[0]
+    e = np.exp(-np.abs(z))
+    loss = np.sum(np.maximum(z, 0) - z * y + np.log1p(e)) / N
+    pos = z >= 0
+    z[pos] = 1 / (1 + e[pos])          # reuse z's memory for σ(z)
+    z[~pos] = e[~pos] / (1 + e[~pos])
+    return loss, (z - y) / N''',
+        loses=["test_binary_cross_entropy_with_logits"],
+        message="changed its argument `z` in place",
+    ),
+    dict(
         name="categorical_cross_entropy picks columns for index labels",
         cell="categorical_cross_entropy",
         source='''def categorical_cross_entropy(p, y):
@@ -152,5 +199,20 @@ MUTANTS = [
     return np.sum(y * (log_sum_exp - shifted)) / N, p - y''',
         loses=["test_softmax_cross_entropy"],
         message="the gradient of the mean is (p − y) / N",
+    ),
+    dict(
+        name="softmax_cross_entropy shifts by one maximum for the whole batch (hidden check)",
+        cell="softmax_cross_entropy",
+        source='''def softmax_cross_entropy(logits, y):
+    N, K = logits.shape
+    y = np.asarray(y)
+    if y.ndim == 1:
+        y = np.eye(K)[y]
+    shifted = logits - logits.max()
+    log_sum_exp = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    p = np.exp(shifted - log_sum_exp)
+    return np.sum(y * (log_sum_exp - shifted)) / N, (p - y) / N''',
+        loses=["test_softmax_cross_entropy"],
+        message="not the maximum of the whole batch",
     ),
 ]

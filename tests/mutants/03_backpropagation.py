@@ -192,17 +192,34 @@ MUTANTS = [
         message="gradient_report flags every parameter",
     ),
     dict(
+        name="gradient_report ignores its loss argument (hidden check)",
+        cell="gradient_report",
+        source='''def gradient_report(forward, backward, params, X, y, loss=losses.half_squared_error):
+    y_hat, cache = forward(X, params)
+    _, dy_hat = losses.half_squared_error(y_hat, y)
+    analytic = backward(dy_hat, cache)
+
+    def cost(_):
+        return losses.half_squared_error(forward(X, params)[0], y)[0]
+
+    return {name: gradcheck.relative_error(analytic[name],
+                                           gradcheck.numerical_gradient(cost, params[name]))
+            for name in params}''',
+        loses=["test_find_the_bug"],
+        message="does not use its loss argument",
+    ),
+    dict(
         name="fixed_backward still has the bug",
         cell="fixed_backward",
         source=_FIXED_BACKWARD.replace("dW1 = X.T @ dZ1", "dW1 = X.T @ dA1"),
         loses=["test_find_the_bug"],
-        message="fixed_backward's W1",
+        message="of its four gradients still disagree",
     ),
     dict(
         name="fixed_backward breaks the hidden layer's derivative",
         cell="fixed_backward",
         source=_FIXED_BACKWARD.replace("dZ1 = dA1 * (1 - A1 ** 2)", "dZ1 = dA1 * (1 - A1)"),
         loses=["test_find_the_bug"],
-        message="fixed_backward's W1",
+        message="of its four gradients still disagree",
     ),
 ]

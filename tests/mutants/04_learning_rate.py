@@ -23,6 +23,15 @@ MUTANTS = [
         message="the learning-rate sign is flipped",
     ),
     dict(
+        name="gradient_descent_step changes w in place (hidden check)",
+        cell="gradient_descent_step",
+        source='''def gradient_descent_step(w, dw, lr):
+    w -= lr * dw
+    return w''',
+        loses=["test_gradient_descent_step"],
+        message="changed its argument `w` in place",
+    ),
+    dict(
         name="gradient_descent_step ignores the learning rate",
         cell="gradient_descent_step",
         source='''def gradient_descent_step(w, dw, lr):

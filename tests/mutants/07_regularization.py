@@ -313,12 +313,28 @@ MUTANTS = [
         message="the network underfits",
     ),
     dict(
-        name="regularization_settings with a λ too small to matter",
+        name="regularization_settings with a λ too small to matter (0.0001)",
         cell="regularization_settings",
         source='''def regularization_settings():
-    return {"l2": 3e-5, "dropout": 0.0}''',
+    return {"l2": 0.0001, "dropout": 0.0}''',
         loses=["test_regularization_settings"],
         message="regularize more",
+    ),
+    dict(
+        name="regularization_settings with dropout 0.5 alone (still overfits the circles)",
+        cell="regularization_settings",
+        source='''def regularization_settings():
+    return {"l2": 0.0, "dropout": 0.5}''',
+        loses=["test_regularization_settings"],
+        message="regularize more",
+    ),
+    dict(
+        name="regularization_settings with l2 = 0.02 (underfits: 1.45 times the best on draw 0)",
+        cell="regularization_settings",
+        source='''def regularization_settings():
+    return {"l2": 0.02, "dropout": 0.0}''',
+        loses=["test_regularization_settings"],
+        message="make it smaller",
     ),
     dict(
         name="regularization_settings with the wrong keys",
