@@ -11,6 +11,7 @@ import linecache
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course_lib import checks
@@ -190,8 +191,6 @@ def test_no_visible_check_cell_prints_a_corrected_line():
 
 
 def test_the_catalogue_hints_print_no_corrected_line():
-    import numpy as np
-
     catalogue = checks.catalogue
     hints = [catalogue.SIGMOID_OVERFLOW, catalogue.TANH_OVERFLOW,
              catalogue.FORWARD_ACTIVATION_CACHE_NONE, catalogue.LEAST_SQUARES_NO_INTERCEPT,
@@ -202,10 +201,33 @@ def test_the_catalogue_hints_print_no_corrected_line():
                   catalogue.leaky_relu_forward(X, 0.2), catalogue.tanh_forward(X),
                   catalogue.softmax_batch(X), catalogue.softmax_temperature(X[0], 10.0, X[0]),
                   catalogue.forward_output(X), catalogue.sigmoid_forward(X, X),
-                  catalogue.least_squares_w_shape(2)):
+                  catalogue.least_squares_w_shape(2), *_later_notebooks_pairs(catalogue, X)):
         hints += [hint for _, hint in pairs]
+    hints += [value for name, value in vars(catalogue).items()
+              if name.isupper() and isinstance(value, str)]
     corrected = [_squeeze(line) for group in catalogue.CORRECTED_LINES.values() for line in group]
     assert [(h, c) for h in hints for c in corrected if c in _squeeze(h)] == []
+
+
+def _later_notebooks_pairs(catalogue, X):
+    """Every (value, hint) list of notebooks 02 to 08 in the catalogue."""
+    X = np.full((3, 3), 0.3)
+    P, labels, one_hot = np.full((5, 5), 0.2), np.arange(5), np.eye(5)
+    return [
+        *catalogue.mse_one(), *catalogue.bce_with_logits_one(), *catalogue.bce_with_logits_far(),
+        catalogue.half_squared_error_one(), catalogue.half_squared_error_or(0.1),
+        catalogue.half_squared_error_batch(0.1, 3), catalogue.half_squared_error_gradient(X, 3),
+        catalogue.mse_batch(0.1, 4, 3), catalogue.mse_gradient(X, 4, 3),
+        catalogue.binary_cross_entropy_or(X, X, 0.1),
+        catalogue.binary_cross_entropy_or_gradient(X, X, X),
+        catalogue.bce_with_logits_or(X, X, 0.1), catalogue.bce_with_logits_or_gradient(X, X),
+        catalogue.categorical_cross_entropy_dog(P[0]),
+        catalogue.categorical_cross_entropy_table(P, labels, 0.1),
+        catalogue.categorical_cross_entropy_gradient(P, one_hot, P),
+        catalogue.softmax_cross_entropy_table(0.1, 5),
+        catalogue.softmax_cross_entropy_gradient(P, one_hot, P),
+        catalogue.softmax_cross_entropy_far(),
+    ]
 
 
 # --- nbgrader validate keeps the whole message ---------------------------------------------------

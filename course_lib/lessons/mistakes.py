@@ -89,6 +89,15 @@ CORRECTED_LINES = {
     "forward": ["apply activations[-1]", "layer l uses activations[l]"],
     "train_network": ["p.data = p.data - lr * p.grad"],
     "least_squares": ["column of ones in front of X"],
+    "half_squared_error": ["(ŷ − y) / N", "square the difference, then halve"],
+    "mse": ["2 (ŷ − y) / size", "is 2 (ŷ − y)"],
+    "binary_cross_entropy": ["−[y log p + (1 − y) log(1 − p)]", "(p − y) / (p (1 − p)) / N",
+                             "clip p into [1e-12"],
+    "binary_cross_entropy_with_logits": ["max(z, 0) − z·y + log(1 + e^−|z|)", "(σ(z) − y) / N",
+                                         "use e^(−|z|)"],
+    "categorical_cross_entropy": ["p[np.arange(N), y]", "d(−log p)/dp = −1/p",
+                                  "clip p to at least 1e-12"],
+    "softmax_cross_entropy": ["(p − y) / N", "z − m − log Σ exp(z − m)"],
 }
 
 
@@ -236,3 +245,165 @@ LEAST_SQUARES_NO_INTERCEPT = ("it matches a fit without the intercept: w0 has to
                               "together with w.")
 TRAIN_NETWORK_NOT_DOWN = ("the cost did not go down during training: check the direction of "
                           "the step and that the new value is stored in the parameter itself.")
+
+
+# --- notebook 02 -----------------------------------------------------------------------------
+
+SIGN_FLIPPED = "the sign seems to be flipped."
+GRADIENT_SIGN_FLIPPED = "the sign of the gradient seems to be flipped."
+MEAN_MISSING = "the 1/N seems to be missing: the cost is the mean over the N examples."
+GRADIENT_MEAN_MISSING = "the 1/N seems to be missing from the gradient: the cost is a mean."
+
+
+def half_squared_error_one():
+    """(wrong loss, hint) pairs for half_squared_error on ŷ = 0.5, y = 0 (right: 0.125)."""
+    return [(0.25, "it matches (ŷ − y)²: the ½ in front seems to be missing."),
+            (0.5, "it matches |ŷ − y|: the difference seems not to be squared and halved.")]
+
+
+def half_squared_error_or(cost):
+    return [(4 * cost, "it matches the sum of the four losses: the cost is their mean.")]
+
+
+def half_squared_error_batch(loss, n_outputs):
+    """The loss on a (4, n_outputs) batch."""
+    return [(4 * loss, MEAN_MISSING),
+            (loss / n_outputs, "it seems divided by all N·K entries, not by the N rows: the K "
+             "outputs of one example add up to its loss."),
+            (2 * loss, "the ½ seems to be missing.")]
+
+
+def half_squared_error_gradient(grad, n_outputs):
+    return [(4 * grad, GRADIENT_MEAN_MISSING),
+            (-grad, GRADIENT_SIGN_FLIPPED),
+            (2 * grad, "a factor 2 too many: the 2 from the square and the ½ should cancel."),
+            (grad / n_outputs, "it seems divided by every entry, not by the N rows.")]
+
+
+MSE_HALF = "it matches the half squared error, with its ½: MSE has none."
+MSE_FACTOR_2 = "the factor 2 that the square brings down seems to be missing."
+
+
+def mse_one():
+    """(wrong loss pairs, wrong gradient pairs) for mse on ŷ = 0.5, y = 0."""
+    return [(0.125, MSE_HALF)], [([[0.5]], MSE_FACTOR_2)]
+
+
+def mse_batch(loss, n_rows, n_outputs):
+    return [(loss / 2, MSE_HALF),
+            (n_outputs * loss, "it seems averaged over the N rows only: MSE averages over "
+             "every entry (N·K)."),
+            (n_rows * n_outputs * loss, "it matches the sum: the division of the mean seems "
+             "to be missing."),
+            (n_outputs * loss / 2, "it matches ½ · sum / N, the half squared error: MSE is the "
+             "plain mean of every squared entry.")]
+
+
+def mse_gradient(grad, n_rows, n_outputs):
+    return [(grad / 2, MSE_FACTOR_2),
+            (n_outputs * grad, "it seems divided by the N rows only, not by every entry."),
+            (n_rows * n_outputs * grad, "the division of the mean seems to be missing from the "
+             "gradient."),
+            (-grad, GRADIENT_SIGN_FLIPPED)]
+
+
+def binary_cross_entropy_or(p, y, loss):
+    """The cost on the OR table (4 examples): p the neuron's predictions, y the labels."""
+    return [(4 * loss, MEAN_MISSING),
+            (-loss, SIGN_FLIPPED),
+            (lambda: -np.sum(y * np.log(p)) / 4, "the term for the examples with y = 0 seems "
+             "to be missing: such an example costs something too.")]
+
+
+def binary_cross_entropy_or_gradient(p, y, grad):
+    return [((p - y) / 4, "it matches dJ/dz, the gradient with respect to the sigmoid's input: "
+             "this function returns dJ/dp."),
+            (4 * grad, GRADIENT_MEAN_MISSING),
+            (-grad, GRADIENT_SIGN_FLIPPED)]
+
+
+BCE_LOG_OF_ZERO = ("the log of 0 is −inf (and 0 · log 0 is nan): p = 0 or p = 1 seems to reach a "
+                   "log unguarded; the text shows how to keep it away, in the gradient too.")
+
+
+def bce_with_logits_one():
+    """(wrong loss pairs, wrong gradient pairs) for z = 0, y = 1."""
+    return ([(-np.log(2), SIGN_FLIPPED)],
+            [([[0.5]], GRADIENT_SIGN_FLIPPED),
+             ([[-2.0]], "it matches dL/dp: this function returns the gradient with respect to "
+              "z, where the p(1 − p) cancels.")])
+
+
+def bce_with_logits_or(z, y, loss):
+    return [(4 * loss, MEAN_MISSING),
+            (lambda: np.mean(-z * y + np.log1p(np.exp(-np.abs(z)))),
+             "the max(z, 0) term seems to be missing: it matters for z > 0.")]
+
+
+def bce_with_logits_or_gradient(p, y):
+    return [(p - y, GRADIENT_MEAN_MISSING),
+            (p / 4, "the − y seems to be missing."),
+            ((p - y) / (p * (1 - p)) / 4, "it matches dJ/dp: this function returns the gradient "
+             "with respect to z.")]
+
+
+BCE_WITH_LOGITS_OVERFLOW = ("e^(−z) overflows for z = −1000 (and e^z for z = 1000): an "
+                            "exponential that stays in (0, 1] for every z avoids it, in the loss "
+                            "and in σ(z).")
+
+
+def bce_with_logits_far():
+    """(wrong loss pairs, wrong gradient pairs) for two units wrong by |z| = 1000."""
+    return ([(-np.log(1e-12), "it matches the clipped probability form (−log 1e-12 ≈ 27.6): the "
+              "loss seems to go through p; computed from z directly it stays exact.")],
+            [([[0.0], [0.0]], "the gradient vanished: it seems to go through a clipped p.")])
+
+
+def categorical_cross_entropy_dog(P_row):
+    return [(np.log(0.88), SIGN_FLIPPED),
+            (-np.log(P_row).sum(), "it matches the sum of −log p over every class: only the "
+             "true class (the one with y = 1) counts.")]
+
+
+def categorical_cross_entropy_table(P, labels, cost):
+    """The five-image table: P (N, K) probabilities, labels the true class indices."""
+    n = len(P)
+    return [(n * cost, MEAN_MISSING),
+            (cost / n, "it seems averaged over all N·K entries, not over the N rows."),
+            (lambda: -np.log(P[:, labels]).mean(), "it matches p[:, y], which picks whole "
+             "columns: the loss needs one entry per row.")]
+
+
+def categorical_cross_entropy_gradient(P, one_hot, grad):
+    n = len(P)
+    return [(n * grad, GRADIENT_MEAN_MISSING),
+            (-grad, GRADIENT_SIGN_FLIPPED),
+            (lambda: -np.log(P) * one_hot / n, "it matches the loss of each entry, not its "
+             "derivative.")]
+
+
+CCE_LOG_OF_ZERO = ("the log of 0 is −inf: a p of 0 seems to reach the log (or the division in "
+                   "the gradient) unguarded.")
+
+
+def softmax_cross_entropy_table(cost, n):
+    return [(n * cost, MEAN_MISSING), (-cost, SIGN_FLIPPED)]
+
+
+def softmax_cross_entropy_gradient(P, one_hot, grad):
+    n = len(P)
+    return [(n * grad, GRADIENT_MEAN_MISSING),
+            (-grad, GRADIENT_SIGN_FLIPPED),
+            (P / n, "the − y seems to be missing."),
+            (lambda: -one_hot / P / n, "it matches the gradient with respect to p: this "
+             "function returns the gradient with respect to the logits.")]
+
+
+SOFTMAX_CE_NO_SHIFT = ("exp overflowed: that looks like a softmax without the shift of section 6 "
+                       "of notebook 01, one per row.")
+
+
+def softmax_cross_entropy_far():
+    return [(-np.log(1e-12) / 2, "p of the true class underflows to 0 here, and log(p + ε) or a "
+             "clipped p gives −log ε: log p seems to be taken of the softmax's output rather "
+             "than from the logits.")]
