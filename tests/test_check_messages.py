@@ -205,6 +205,9 @@ def test_the_catalogue_hints_print_no_corrected_line():
         hints += [hint for _, hint in pairs]
     hints += [value for name, value in vars(catalogue).items()
               if name.isupper() and isinstance(value, str)]
+    hints += [hint for name, value in vars(catalogue).items()
+              if name.isupper() and isinstance(value, dict) and name != "CORRECTED_LINES"
+              for hint in value.values() if isinstance(hint, str)]
     corrected = [_squeeze(line) for group in catalogue.CORRECTED_LINES.values() for line in group]
     assert [(h, c) for h in hints for c in corrected if c in _squeeze(h)] == []
 
@@ -227,6 +230,10 @@ def _later_notebooks_pairs(catalogue, X):
         catalogue.softmax_cross_entropy_table(0.1, 5),
         catalogue.softmax_cross_entropy_gradient(P, one_hot, P),
         catalogue.softmax_cross_entropy_far(),
+        catalogue.sigmoid_backward(X, X), catalogue.sigmoid_backward_khan(),
+        catalogue.relu_backward(X, X), catalogue.tanh_backward(X, X),
+        catalogue.linear_backward_db(X), *catalogue.linear_backward_square(X, X, X),
+        catalogue.numerical_gradient_cube(X), catalogue.gradient_check_doubled(0.1),
     ]
 
 

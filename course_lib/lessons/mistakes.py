@@ -98,6 +98,14 @@ CORRECTED_LINES = {
     "categorical_cross_entropy": ["p[np.arange(N), y]", "d(−log p)/dp = −1/p",
                                   "clip p to at least 1e-12"],
     "softmax_cross_entropy": ["(p − y) / N", "z − m − log Σ exp(z − m)"],
+    "sigmoid_backward": ["σ' = σ(z)(1 − σ(z))", "dout * out * (1 - out)"],
+    "relu_backward": ["use z > 0, not z >= 0"],
+    "tanh_backward": ["1 − out * out", "1 - out * out", "tanh' = 1 − tanh²"],
+    "linear_backward": ["dX = dout · Wᵀ", "dW = Xᵀ · dout", "db = dout.sum(axis=0)"],
+    "numerical_gradient": ["(f(x + ε) − f(x − ε)) / 2ε", "divide by 2ε"],
+    "gradient_check": ["max(‖a‖ + ‖n‖, 1e-12)", "divide by ‖a‖ + ‖n‖"],
+    "two_layer_backward": ["dW2 = A1ᵀ · dZ2", "dZ1 = dA1 · A1(1 − A1)", "db = dZ.sum(axis=0)",
+                           "dW = Aᵀ · dZ"],
 }
 
 
@@ -407,3 +415,101 @@ def softmax_cross_entropy_far():
     return [(-np.log(1e-12) / 2, "p of the true class underflows to 0 here, and log(p + ε) or a "
              "clipped p gives −log ε: log p seems to be taken of the softmax's output rather "
              "than from the logits.")]
+
+
+# --- notebook 03 -----------------------------------------------------------------------------
+
+UPSTREAM_MISSING = ("dout seems to be missing: the local derivative alone is not the gradient "
+                    "that flows back.")
+
+
+def sigmoid_backward(dout, out):
+    """(wrong dz, hint) pairs; ``out`` is σ(z), the cache."""
+    def twice():
+        s = 1 / (1 + np.exp(-out))
+        return dout * s * (1 - s)
+    return [(out * (1 - out), UPSTREAM_MISSING),
+            (dout * out, "one factor of the sigmoid's derivative seems to be missing."),
+            (twice, "the sigmoid seems to be applied twice: the cache already holds σ(z).")]
+
+
+def sigmoid_backward_khan():
+    """Khan 2019: dout = 0.5 at z = 0, right answer 0.125."""
+    return [([[0.25]], "it matches the local derivative 0.25 alone: the upstream gradient "
+             "0.5 seems to be missing."),
+            ([[0.5]], "it matches the upstream gradient alone: the local derivative seems to be "
+             "missing.")]
+
+
+def relu_backward(dout, z):
+    return [(np.where(z >= 0, dout, 0.0), "the gradient passes at z = 0 exactly, where the "
+             "course takes the derivative as 0."),
+            ((z > 0).astype(float), "it matches the mask alone: dout seems to be missing."),
+            (dout * np.maximum(z, 0), "it matches dout times ReLU(z), the output: the derivative "
+             "is not the output.")]
+
+
+def tanh_backward(dout, out):
+    """(wrong dz, hint) pairs; ``out`` is tanh(z), the cache."""
+    return [(1 - out ** 2, UPSTREAM_MISSING),
+            (dout * (1 - out), "the square in tanh's derivative seems to be missing."),
+            (dout * out * (1 - out), "it matches the sigmoid's derivative, not tanh's."),
+            (lambda: dout * (1 - np.tanh(out) ** 2), "tanh seems to be applied twice: the "
+             "cache already holds tanh(z).")]
+
+
+LINEAR_BACKWARD_DX_SHAPE = "dX should have X's shape (N, D): is a factor transposed or swapped?"
+LINEAR_BACKWARD_DW_SHAPE = "dW should have W's shape (D, M): is it transposed?"
+LINEAR_BACKWARD_DB_SHAPE = ("db should hold one number per output: the bias gradient seems not "
+                            "to be reduced over the batch.")
+LINEAR_BACKWARD_DB_KHAN = "db is off: every one of the four examples contributes to it."
+
+
+def linear_backward_db(dZ):
+    return [(dZ.mean(axis=0), "it matches the mean over the batch: the 1/N of a mean cost is "
+             "already inside dout.")]
+
+
+def linear_backward_square(dZ, X, W):
+    """(wrong dX pairs, wrong dW pairs) for a square W, where shapes cannot tell."""
+    return ([(dZ @ W, "W seems not to be transposed.")],
+            [(dZ.T @ X, "dW seems to come out transposed: it has W's layout (D, M).")])
+
+
+def numerical_gradient_cube(x):
+    """(wrong gradient, hint) pairs for f = Σ x³ with ε = 1e-5: the one-sided differences of x³
+    are exactly 3x² ± 3εx + ε²."""
+    text = "the text uses a centred difference."
+    return [(3 * x ** 2 + 3e-5 * x + 1e-10, f"it matches the forward difference alone: {text}"),
+            (3 * x ** 2 - 3e-5 * x + 1e-10, f"it matches the backward difference alone: {text}"),
+            (lambda: 2 * 3 * x ** 2, "twice the gradient: check what the difference is divided "
+             "by (the distance between the two points)."),
+            (lambda: 0.5 * 3 * x ** 2, "half the gradient: check what the difference is divided "
+             "by (the distance between the two points).")]
+
+
+def gradient_check_doubled(norm_n):
+    """The analytic gradient is twice the numerical one; right answer 1/3."""
+    one_norm = "it seems divided by one of the two norms rather than by the text's denominator."
+    return [(norm_n, "it matches ‖a − n‖ alone: the error seems not to be made relative."),
+            (0.5, one_norm), (1.0, one_norm),
+            (0.2, "it seems to use the squares of the norms.")]
+
+
+GRADIENT_CHECK_SUM = ("the denominator seems to be ‖a + n‖, the norm of the sum, which is 0 here: "
+                      "the text's denominator is built from the two norms.")
+GRADIENT_CHECK_ZERO = ("both gradients are zero here, so the denominator is 0: it seems to have "
+                       "no guard.")
+TWO_LAYER_BACKWARD_SHAPES = {
+    "W": "a weight gradient should have its weight's shape: is it transposed?",
+    "b": "a bias gradient should hold one number per unit: it seems not to be reduced over the "
+         "batch.",
+}
+TWO_LAYER_BACKWARD_HINTS = {
+    "W2": "the output layer is off: check the sigmoid's derivative on the way from dŷ to dZ2, "
+          "then the product that gives dW2.",
+    "b2": "db2 is off: check dZ2 and how it is reduced over the batch.",
+    "W1": "the hidden layer is off: follow the chain back from dZ2 through W2 and the hidden "
+          "sigmoid's derivative.",
+    "b1": "db1 is off: check dZ1 and how it is reduced over the batch.",
+}
