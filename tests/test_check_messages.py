@@ -234,6 +234,8 @@ def _later_notebooks_pairs(catalogue, X):
         catalogue.relu_backward(X, X), catalogue.tanh_backward(X, X),
         catalogue.linear_backward_db(X), *catalogue.linear_backward_square(X, X, X),
         catalogue.numerical_gradient_cube(X), catalogue.gradient_check_doubled(0.1),
+        catalogue.gradient_descent_step_khan(), catalogue.gradient_descent_step(X, X, 0.5),
+        catalogue.linear_decay(50), *catalogue.train_neuron_khan(),
     ]
 
 

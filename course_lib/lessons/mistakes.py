@@ -106,6 +106,9 @@ CORRECTED_LINES = {
     "gradient_check": ["max(‖a‖ + ‖n‖, 1e-12)", "divide by ‖a‖ + ‖n‖"],
     "two_layer_backward": ["dW2 = A1ᵀ · dZ2", "dZ1 = dA1 · A1(1 − A1)", "db = dZ.sum(axis=0)",
                            "dW = Aᵀ · dZ"],
+    "gradient_descent_step": ["w − η · dw", "scale the step by η"],
+    "linear_decay": ["return lr_tau once k ≥ τ", "α = k / τ"],
+    "train_neuron": ["W − η · dW", "b = b − η · db", "append the cost before updating"],
 }
 
 
@@ -513,3 +516,37 @@ TWO_LAYER_BACKWARD_HINTS = {
           "sigmoid's derivative.",
     "b1": "db1 is off: check dZ1 and how it is reduced over the batch.",
 }
+
+
+# --- notebook 04 -----------------------------------------------------------------------------
+
+STEP_SIGN = "the step seems to go along the gradient rather than against it."
+
+
+def gradient_descent_step_khan():
+    """Khan's bias: b = 0, db = 0.125, η = 1 (right: −0.125)."""
+    return [(0.125, STEP_SIGN)]
+
+
+def gradient_descent_step(w, dw, lr):
+    return [(w + lr * dw, STEP_SIGN),
+            (w - dw, "the learning rate seems not to be used."),
+            (-lr * dw, "it matches the step alone, not the new weights.")]
+
+
+def linear_decay(k, lr0=0.1, lr_tau=0.01, tau=100):
+    return [((1 - k / tau) * lr0 + (k / tau) * lr_tau, "after τ iterations the learning rate "
+             "seems to keep changing: the schedule stops at η_τ."),
+            ((1 - k / tau) * lr_tau + (k / tau) * lr0, "η₀ and η_τ seem to be swapped."),
+            ((1 - k) * lr0 + k * lr_tau, "the fraction α seems to be k itself, not k measured "
+             "against τ.")]
+
+
+def train_neuron_khan():
+    """Khan's OR neuron after one epoch at η = 1: (first cost pairs, W pairs, b pairs)."""
+    return ([(0.0840095954, "it matches the cost after the first update: the cost seems to be "
+              "recorded after updating.")],
+            [([[0.05199354], [0.56134118]], STEP_SIGN),
+             ([[0.29202585], [0.75463528]], "the gradient seems 4 times too big: the cost is a "
+              "mean (losses.half_squared_error includes its 1/N).")],
+            [([0.0], "the bias seems not to be updated.")])
