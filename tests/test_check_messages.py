@@ -236,6 +236,8 @@ def _later_notebooks_pairs(catalogue, X):
         catalogue.numerical_gradient_cube(X), catalogue.gradient_check_doubled(0.1),
         catalogue.gradient_descent_step_khan(), catalogue.gradient_descent_step(X, X, 0.5),
         catalogue.linear_decay(50), *catalogue.train_neuron_khan(),
+        catalogue.add_feature_cross_gate(), *catalogue.relu_network_lecture(),
+        catalogue.train_network_first_cost(0.1, 0.2), catalogue.train_network_later_cost(0.1),
     ]
 
 

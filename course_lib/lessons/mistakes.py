@@ -87,7 +87,9 @@ CORRECTED_LINES = {
     "softmax": ["axis=-1 with keepdims=True", "softmax(z / T)", "s.max(axis=-1",
                 "subtract each row's maximum"],
     "forward": ["apply activations[-1]", "layer l uses activations[l]"],
-    "train_network": ["p.data = p.data - lr * p.grad"],
+    "train_network": ["p.data = p.data - lr * p.grad", "record each cost before updating"],
+    "add_feature_cross": ["append x₁·x₂ last", "multiplies the features, x₁·x₂"],
+    "relu_network": ["apply max(0, ·) to X @ W + c", "ŷ = H w + b"],
     "least_squares": ["column of ones in front of X"],
     "half_squared_error": ["(ŷ − y) / N", "square the difference, then halve"],
     "mse": ["2 (ŷ − y) / size", "is 2 (ŷ − y)"],
@@ -256,6 +258,36 @@ LEAST_SQUARES_NO_INTERCEPT = ("it matches a fit without the intercept: w0 has to
                               "together with w.")
 TRAIN_NETWORK_NOT_DOWN = ("the cost did not go down during training: check the direction of "
                           "the step and that the new value is stored in the parameter itself.")
+
+
+def add_feature_cross_gate():
+    """(wrong output, hint) pairs for add_feature_cross on the four XOR inputs."""
+    return [([[0.0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 2]], "the third column seems to be "
+             "x₁ + x₂: a feature cross is not a sum."),
+            ([[0.0, 0, 0], [0, 1, 0], [1, 0, 1], [1, 1, 1]], "the third column seems to be x₁²: "
+             "the cross combines the two features."),
+            ([[0.0, 0, 0], [0, 0, 1], [0, 1, 0], [1, 1, 1]], "the cross seems to be in the first "
+             "column: the original features come first.")]
+
+
+def relu_network_lecture():
+    """(pairs with the lecture notes' weights, pairs with w negated)."""
+    return ([([[2.0], [1.0], [1.0], [0.0]], "it matches the network with no ReLU at work on the "
+              "hidden layer (whose bias counts too).")],
+            [([[0.0], [0.0], [0.0], [0.0]], "negative outputs were cut to 0: the output layer "
+              "seems to have a ReLU as well.")])
+
+
+def train_network_first_cost(cost, after_one_update):
+    return [(2 * cost, "it is twice the half squared error, the cost Khan (2019) prints "
+             "(losses.half_squared_error)."),
+            (after_one_update, "it matches the cost after the first update: the cost seems to "
+             "be recorded after updating the weights.")]
+
+
+def train_network_later_cost(one_update_later):
+    return [(one_update_later, "it matches the cost one update later: each cost seems to be "
+             "recorded after its update.")]
 
 
 # --- notebook 02 -----------------------------------------------------------------------------
