@@ -238,6 +238,11 @@ def _later_notebooks_pairs(catalogue, X):
         catalogue.linear_decay(50), *catalogue.train_neuron_khan(),
         catalogue.add_feature_cross_gate(), *catalogue.relu_network_lecture(),
         catalogue.train_network_first_cost(0.1, 0.2), catalogue.train_network_later_cost(0.1),
+        *catalogue.momentum_first_step(), catalogue.momentum_second_step(),
+        catalogue.adagrad_first_step(), catalogue.adagrad_second_step(),
+        catalogue.rmsprop_first_step(), catalogue.rmsprop_second_step(),
+        catalogue.adam_first_step(), catalogue.adam_second_step(),
+        *catalogue.cost_and_gradient_zero_weights(0.1),
     ]
 
 

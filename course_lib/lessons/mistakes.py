@@ -90,6 +90,12 @@ CORRECTED_LINES = {
     "train_network": ["p.data = p.data - lr * p.grad", "record each cost before updating"],
     "add_feature_cross": ["append x₁·x₂ last", "multiplies the features, x₁·x₂"],
     "relu_network": ["apply max(0, ·) to X @ W + c", "ŷ = H w + b"],
+    "momentum_update": ["v ← γv + ηg", "w ← w − v"],
+    "adagrad_update": ["divide by √r + δ", "√r + δ", "update r first"],
+    "rmsprop_update": ["r ← ρr + (1 − ρ)g⊙g", "√r + δ", "the first r is (1 − ρ) g⊙g"],
+    "adam_update": ["v̂ = v / (1 − β₂ᵗ)", "m̂ = m / (1 − β₁ᵗ)", "√v̂ + ε", "divide m by 1 − β₁ᵗ",
+                    "increment t before the update", "t ← t + 1"],
+    "cost_and_gradient": ["write θ into the parameters first"],
     "least_squares": ["column of ones in front of X"],
     "half_squared_error": ["(ŷ − y) / N", "square the difference, then halve"],
     "mse": ["2 (ŷ − y) / size", "is 2 (ŷ − y)"],
@@ -582,3 +588,93 @@ def train_neuron_khan():
              ([[0.29202585], [0.75463528]], "the gradient seems 4 times too big: the cost is a "
               "mean (losses.half_squared_error includes its 1/N).")],
             [([0.0], "the bias seems not to be updated.")])
+
+
+# --- notebook 06 -----------------------------------------------------------------------------
+# w0 = [1, −2, 0.5], g1 = [0.5, −1, 1e-4], g2 = [−0.5, 2, 1e-4]: the wrong values by hand
+
+DELTA_INSIDE_ROOT = ("{d} seems to be inside the square root (look at the coordinate with the "
+                     "tiny gradient).")
+ROOT_MISSING = "the square root seems to be missing."
+
+
+def momentum_first_step():
+    """(wrong w pairs, wrong state["v"] pairs) after the first step, η = 0.1, γ = 0.9."""
+    return ([([1.05, -2.1, 0.50001], "the step seems to go uphill, along the velocity."),
+             ([0.995, -1.99, 0.499999], "it matches an exponential average with its (1 − γ): "
+              "momentum adds the whole ηg.")],
+            [([0.5, -1.0, 1e-4], "your v matches PyTorch's, without η: this course folds η into "
+              "the velocity."),
+             ([-0.05, 0.1, -1e-5], "your v matches CS231n's and Keras's, with the opposite sign: "
+              "this course stores the velocity that is subtracted.")])
+
+
+def momentum_second_step():
+    return [([1.0, -2.1, 0.49998], "the second step seems to ignore the velocity of the first, "
+             "kept in the state."),
+            ([0.945, -1.98, 0.499971], "γ seems to multiply the new gradient rather than the "
+             "old velocity.")]
+
+
+def adagrad_first_step():
+    return [([0.800000008, -1.900000001, -499.50000000000006], ROOT_MISSING),
+            ([0.900000002, -1.9000000005, 0.429289321881345], DELTA_INSIDE_ROOT.format(d="δ")),
+            ([-4999999.0, 9999998.0, -999.5000000000001], "the step seems to use r before this "
+             "step's g⊙g was added.")]
+
+
+def adagrad_second_step():
+    return [([1.0, -2.0000000005, 0.3000199980002], "the second step forgot the first "
+             "gradient: r accumulates, in the state.")]
+
+
+def rmsprop_first_step():
+    return [([0.989459074688328, -1.989459074577216, 0.489460185460107], "ρ seems to be on "
+             "the wrong term of the average."),
+            ([0.9900000002, -1.9900000001, 0.49000099990001], "the first r seems to be g⊙g "
+             "itself: r starts at 0, an empty state, and is averaged from there."),
+            ([0.96837722972287, -1.968377224979455, 0.490465374107544],
+             DELTA_INSIDE_ROOT.format(d="δ")),
+            ([0.800000079999968, -1.900000009999999, -90.40909090909093], ROOT_MISSING)]
+
+
+def rmsprop_second_step():
+    return [([1.0, -2.0000000005, 0.436774440474076], "the second step forgot the first "
+             "gradient: the average r is kept in the state.")]
+
+
+ADAM_T_ZERO = "1 − β₁ᵗ is 0 when t = 0: the first step seems to use t = 0."
+
+
+def adam_first_step():
+    return [([0.683772433983036, -1.683772333983131, 0.184769081673979], "the bias correction "
+             "seems to be missing."),
+            ([-2.162275660169643, 1.162276660168694, -2.65230918326021], "only m seems to be "
+             "bias-corrected: v needs its own correction."),
+            ([0.9900000002, -1.9900000001, 0.49000099990001], "only v seems to be "
+             "bias-corrected: m needs its own correction."),
+            ([0.900000002, -1.9000000005, 0.429289321881345], DELTA_INSIDE_ROOT.format(d="ε")),
+            ([0.800000008, -1.900000001, -499.49999999999994], ROOT_MISSING)]
+
+
+ADAM_T_AFTER_ONE = ('adam_update: state["t"] counts the steps taken, so it should be 1 after the '
+                    'first step, starting from 0.')
+
+
+def adam_second_step():
+    return [([1.0, -2.0000000005, 0.3000199980002], "the second step forgot the first: m, v "
+             "and t are kept in the state."),
+            ([0.907072838141957, -1.949198416372527, 0.265635614482128], "the second step "
+             "still used t = 1: t counts every call.")]
+
+
+def cost_and_gradient_zero_weights(own_weights_cost):
+    """Every weight 0 on the test-score network (right cost 0.0583, gradient [0]*6 + [−1/24]*3);
+    ``own_weights_cost`` computes the cost of the network's own weights."""
+    return ([(0.1166, "it matches the mean squared error without the ½: the course's cost is "
+              "losses.half_squared_error."),
+             (0.1749, "it matches a sum over the examples: the cost is a mean."),
+             (own_weights_cost, "it matches the cost of the network's own weights: θ seems not "
+              "to reach the parameters.")],
+            [([0.0] * 6 + [-1 / 8] * 3, "the gradient is three times too large: the cost is a "
+              "mean over the 3 examples.")])
