@@ -243,6 +243,12 @@ def _later_notebooks_pairs(catalogue, X):
         catalogue.rmsprop_first_step(), catalogue.rmsprop_second_step(),
         catalogue.adam_first_step(), catalogue.adam_second_step(),
         *catalogue.cost_and_gradient_zero_weights(0.1),
+        catalogue.l2_penalty_article(), catalogue.l2_penalty_matrix(),
+        catalogue.l2_penalty_gradient(X, 0.01), catalogue.dropout_training_kept(X, 0.2),
+        catalogue.dropout_training_mask(X), catalogue.dropout_inference(X, 0.3),
+        catalogue.dropout_backward(X, X, 0.4), *catalogue.early_stopping_curves(),
+        *catalogue.early_stopping_ties_min_delta(),
+        [(None, catalogue.dropout_rate_as_keep(0.8)), (None, catalogue.dropout_share(0.5))],
     ]
 
 

@@ -96,6 +96,14 @@ CORRECTED_LINES = {
     "adam_update": ["v̂ = v / (1 − β₂ᵗ)", "m̂ = m / (1 − β₁ᵗ)", "√v̂ + ε", "divide m by 1 − β₁ᵗ",
                     "increment t before the update", "t ← t + 1"],
     "cost_and_gradient": ["write θ into the parameters first"],
+    "l2_penalty": ["the derivative of λw² is 2λw", "square each weight before adding",
+                   "multiply the sum of squares "
+                   "by lam"],
+    "dropout_forward": ["rng.random(x.shape) >= rate", "divides them by 1 − rate",
+                        "out = x * mask", "divide by the keep probability"],
+    "dropout_backward": ["multiply dout by the mask"],
+    "early_stopping": ["compare with <, not <=", "value < best − min_delta",
+                       "compare each value with the best"],
     "least_squares": ["column of ones in front of X"],
     "half_squared_error": ["(ŷ − y) / N", "square the difference, then halve"],
     "mse": ["2 (ŷ − y) / size", "is 2 (ŷ − y)"],
@@ -678,3 +686,120 @@ def cost_and_gradient_zero_weights(own_weights_cost):
               "to reach the parameters.")],
             [([0.0] * 6 + [-1 / 8] * 3, "the gradient is three times too large: the cost is a "
               "mean over the 3 examples.")])
+
+
+# --- notebook 07 -----------------------------------------------------------------------------
+
+def l2_penalty_article():
+    """w = [0.3, 0.1, 6], λ = 1 (right: 36.1)."""
+    return [(18.05, "it matches ½ Σ W²: the course's penalty has no ½ (CS231n's and d2l's do)."),
+            (6.4, "it matches Σ |W| (the L1 penalty) or Σ W: the weights seem not to be squared."),
+            (np.sqrt(36.1), "it matches the length √(Σ W²): the penalty has no square root."),
+            (40.96, "it matches (Σ W)², the square of the sum, not the sum of the squares."),
+            (36.1 / 3, "it matches the mean of the squares: the penalty is not averaged.")]
+
+
+def l2_penalty_matrix():
+    """W (3, 2) with Σ W² = 16.5, λ = 0.01 (right: 0.165)."""
+    return [(16.5, "λ seems to be missing."),
+            (0.0825, "it matches ½ λ Σ W²: the course's penalty has no ½."),
+            (0.08, "it matches λ Σ |W| (the L1 penalty): the weights seem not to be squared."),
+            (0.01, "it matches λ Σ W: the weights seem not to be squared."),
+            (0.0275, "it matches the mean of the squares times λ: the penalty is not averaged."),
+            (np.array([0.05, 0.115]), "it seems summed over one axis only: the penalty is a "
+             "single number for the whole of W.")]
+
+
+def l2_penalty_gradient(W, lam):
+    return [(lam * W, "it matches λW, the gradient of ½ λ Σ W²: the course's penalty has no ½."),
+            (2 * W, "λ seems to be missing."),
+            (lam * np.sign(W), "it matches the gradient of the L1 penalty λ Σ |W|."),
+            (np.full(W.shape, 0.33), "every entry holds the same number: each weight's gradient "
+             "depends on that weight.")]
+
+
+def dropout_rate_as_keep(dropped):
+    return (f"dropout_forward with rate=0.2 dropped {dropped:.1%} of the entries: rate seems to "
+            "be treated as the keep probability. In this course rate is the probability of "
+            "dropping.")
+
+
+def dropout_share(dropped):
+    return (f"dropout_forward with rate=0.2 dropped {dropped:.1%} of the entries: each entry "
+            "should be dropped with probability rate, independently, drawn from rng.")
+
+
+def dropout_training_kept(x_kept, rate):
+    keep = 1 - rate
+    return [(x_kept, "the kept entries seem not to be scaled: inverted dropout keeps the "
+             "expected output equal to x during training."),
+            (x_kept * keep, "the kept entries were multiplied by the keep probability: that is "
+             "the weight-scaling rule of classic dropout at inference, not inverted dropout."),
+            (x_kept / rate, "the kept entries seem scaled by rate rather than by the keep "
+             "probability."),
+            (x_kept * rate, "the kept entries seem multiplied by rate rather than scaled by the "
+             "keep probability.")]
+
+
+def dropout_training_mask(out):
+    return [((out != 0) * 1.0, "the cache holds the 0/1 mask without its scale: backward should "
+             "be able to multiply by the cache as it is.")]
+
+
+DROPOUT_TRAINING_MASK = "the cache should be the mask that was applied to x."
+
+
+def dropout_inference(x, rate):
+    keep = 1 - rate
+    return [(x * keep, "at inference x was multiplied by the keep probability: that is the "
+             "weight-scaling rule of classic dropout; inverted dropout already scaled during "
+             "training."),
+            (x / keep, "at inference x seems scaled: the scale belongs to training."),
+            (x * rate, "at inference x was multiplied by rate: nothing should change it.")]
+
+
+def dropout_backward(dout, mask, rate):
+    keep = 1 - rate
+    again = "the mask in the cache is already scaled."
+    return [(dout, "the gradient passed unchanged: the cache seems not to be used."),
+            (dout * (mask > 0), "the 1/(1 − rate) scale seems to be missing: the cache holds "
+             "the scaled mask."),
+            (dout * mask * keep, f"the gradient was multiplied by the keep probability once more: "
+             f"{again}"),
+            (dout * mask / keep, f"the gradient was scaled by 1/(1 − rate) once more: {again}")]
+
+
+DROPOUT_BACKWARD_NEW_MASK = ("dropout_backward set other entries to zero than the forward pass "
+                             "dropped: the mask seems not to be reused (a new random mask gives "
+                             "the gradient of a different thinned network).")
+
+
+def early_stopping_curves():
+    """(pairs for curve a, patience 3; curve b, patience 2; [0.5, 0.6, 0.4], patience 1)."""
+    patience_1 = "with patience 1 the first value without improvement should stop training."
+    return ([((6, 3), "both are one too high: they seem to be epoch numbers counted from 1, not "
+              "positions in the list."),
+             ((6, 2), "training stopped one value too late."),
+             ((4, 2), "training stopped one value too early: the best value itself seems to "
+              "count as a value without improvement."),
+             ((5, 7), "best_index seems to be the minimum of the whole curve, not the best value "
+              "seen before stopping (the weights you can restore)."),
+             ((None, 7), "training never stopped: each value seems to be compared with the value "
+              "before it rather than with the best so far.")],
+            [((5, 5), "the patience never runs out on this curve: training runs to the end, "
+              "and stop_index says so."),
+             ((None, 6), "best_index is one too high: positions start at 0."),
+             ((4, 3), "the count of values without improvement seems not to start again after "
+              "an improvement.")],
+            [((2, 0), patience_1), ((None, 2), patience_1)])
+
+
+def early_stopping_ties_min_delta():
+    """(pairs for the tie curve, for curve_delta, for the last curve)."""
+    tie = "a value equal to the best so far seems to count as an improvement: a tie is none."
+    ignored = "min_delta seems to be ignored."
+    return ([((None, 4), tie), ((None, 3), tie)],
+            [((None, 6), ignored)],
+            [((None, 4), ignored),
+             ((4, 4), "best_index moved to a value that was not an improvement by more than "
+              "min_delta.")])
