@@ -249,6 +249,15 @@ def _later_notebooks_pairs(catalogue, X):
         catalogue.dropout_backward(X, X, 0.4), *catalogue.early_stopping_curves(),
         *catalogue.early_stopping_ties_min_delta(),
         [(None, catalogue.dropout_rate_as_keep(0.8)), (None, catalogue.dropout_share(0.5))],
+        catalogue.batchnorm_training(X, X[0], X[0], X[0], X[0], X, 1.0, 4.0),
+        catalogue.batchnorm_tiny(X, X[0], X[0]), catalogue.batchnorm_inv_std(X[0]),
+        catalogue.batchnorm_running_mean(X[0], X[0]), catalogue.batchnorm_running_var(X[0], X[0], 4),
+        catalogue.batchnorm_running_var_new(X[0]),
+        catalogue.batchnorm_inference(X, X[0], X[0], X[0], X[0]),
+        catalogue.batchnorm_dgamma(X, X, X), catalogue.batchnorm_dbeta(X, X),
+        catalogue.batchnorm_dx(X, X[0], X, X[0]), catalogue.batchnorm_dx_inference(X, X[0], X, X[0]),
+        catalogue.count_parameters_small(), catalogue.count_parameters_lecture(),
+        catalogue.count_parameters_batchnorm(),
     ]
 
 

@@ -104,6 +104,15 @@ CORRECTED_LINES = {
     "dropout_backward": ["multiply dout by the mask"],
     "early_stopping": ["compare with <, not <=", "value < best − min_delta",
                        "compare each value with the best"],
+    "batchnorm_forward": ["out = γ · x̂ + β", "divide by √(σ² + ε)", "(x.var(axis=0))",
+                          "over the batch, with axis=0", "r ← 0.9 r + 0.1 · batch mean",
+                          "state['running_mean'] = ...", "inv_std = 1 / √(running var + ε)",
+                          "store its inverse, 1 / √(σ² + ε)", "add ε inside the square root",
+                          "divide by √(running var + ε)"],
+    "batchnorm_backward": ["so dgamma = Σ dout · x̂", "dbeta = Σ dout.", "dx = dout · γ · inv_std",
+                           "subtract x̂ · mean(g · x̂)", "−x̂ · mean(g · x̂)",
+                           "(sum over axis 0)"],
+    "count_parameters": ["n_in · n_out weights and n_out biases"],
     "least_squares": ["column of ones in front of X"],
     "half_squared_error": ["(ŷ − y) / N", "square the difference, then halve"],
     "mse": ["2 (ŷ − y) / size", "is 2 (ŷ − y)"],
@@ -803,3 +812,146 @@ def early_stopping_ties_min_delta():
             [((None, 4), ignored),
              ((4, 4), "best_index moved to a value that was not an improvement by more than "
               "min_delta.")])
+
+
+# --- notebook 08 -----------------------------------------------------------------------------
+
+BN_EPS_OUTSIDE = "ε seems to be added outside the square root."
+BN_INV_STD_NOT_INVERSE = "the cache seems to hold √(σ² + ε) rather than its inverse."
+BN_CONSTANT_FEATURE = ("the second feature is constant, so its variance is 0: ε is there so that "
+                       "nothing is ever divided by zero.")
+BN_INV_STD_INFERENCE = "at inference inv_std comes from the running variance."
+BN_PARAM_GRAD_SHAPE = ("one entry per feature: γ and β are shared by every example, so their "
+                       "gradients collect the whole batch.")
+
+
+def batchnorm_training(x, gamma, beta, mean, var, x_hat, running_mean, running_var):
+    """(wrong out, hint) pairs for batchnorm_forward in training; mean and var are the batch's
+    own (biased) statistics, running_* those in the state given."""
+    n = len(x)
+    row_mean, row_var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    return [
+        (gamma * (x - mean) / np.sqrt(var * n / (n - 1) + 1e-5) + beta, "the variance seems to "
+         "be divided by N − 1 (the unbiased variance): batch norm uses the biased batch "
+         "variance."),
+        (gamma * (x - row_mean) / np.sqrt(row_var + 1e-5) + beta, "each example (row) seems to "
+         "be normalised over its features, rather than each feature (column) over the batch."),
+        (gamma * (x - mean) / (np.sqrt(var) + 1e-5) + beta, BN_EPS_OUTSIDE),
+        (beta * x_hat + gamma, "γ and β seem to be swapped."),
+        (x_hat, "γ and β seem to be missing."),
+        (gamma * (x - running_mean) / np.sqrt(running_var + 1e-5) + beta, "the running "
+         "statistics seem to be used in training: they are for inference."),
+    ]
+
+
+def batchnorm_tiny(dev, var, beta):
+    return [(dev / (np.sqrt(var) + 1e-5) + beta, BN_EPS_OUTSIDE)]
+
+
+def batchnorm_inv_std(var):
+    return [(np.sqrt(var + 1e-5), BN_INV_STD_NOT_INVERSE),
+            (var, "the cache seems to hold the variance.")]
+
+
+NOT_IN_THE_DICT = "the new value seems not to reach the dict you were given (a new dict, or a " \
+                  "local variable, is lost)."
+TOO_FAST = "the momentum seems to weigh the batch rather than the old value."
+
+
+def batchnorm_running_mean(old, mean, momentum=0.9):
+    return [(old, f"the running mean did not change: {NOT_IN_THE_DICT}"),
+            ((1 - momentum) * old + momentum * mean, f"the running mean moved too fast: "
+             f"{TOO_FAST}"),
+            (mean, "the running mean seems to be replaced by the batch mean rather than "
+             "averaged with it.")]
+
+
+def batchnorm_running_var(old, var, n, momentum=0.9):
+    return [(momentum * old + (1 - momentum) * var * n / (n - 1), "the running variance seems "
+             "to be built from the unbiased variance (N − 1): this course uses the biased batch "
+             "variance here too."),
+            ((1 - momentum) * old + momentum * var, f"the running variance moved too fast: "
+             f"{TOO_FAST}"),
+            (momentum * old + (1 - momentum) * np.sqrt(var), "the running variance seems to be "
+             "fed the standard deviation σ rather than the variance."),
+            (old, f"the running variance did not change: {NOT_IN_THE_DICT}")]
+
+
+def batchnorm_running_var_new(var, momentum=0.9):
+    return [((1 - momentum) * var, "the running variance seems to start at zeros: an already "
+             "normalised input has variance 1.")]
+
+
+def batchnorm_inference(x, gamma, beta, run_mean, run_var):
+    batch = gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
+    return [(batch + beta, "the batch's own statistics seem to be used at inference, not the "
+             "running ones."),
+            (gamma * (x - run_mean) / (np.sqrt(run_var) + 1e-5) + beta, BN_EPS_OUTSIDE)]
+
+
+def batchnorm_dgamma(dout, x, x_hat):
+    return [((dout * x_hat).mean(axis=0), "dgamma seems to be averaged over the batch, unlike "
+             "a bias's gradient."),
+            ((dout * x).sum(axis=0), "dgamma seems to use x rather than x̂: γ multiplies the "
+             "normalised input."),
+            (dout.sum(axis=0), "it matches dbeta.")]
+
+
+def batchnorm_dbeta(dout, x_hat):
+    return [(dout.mean(axis=0), "dbeta seems to be averaged over the batch, unlike a bias's "
+             "gradient."),
+            ((dout * x_hat).sum(axis=0), "it matches dgamma.")]
+
+
+def batchnorm_dx(dout, gamma, x_hat, inv_std):
+    g = dout * gamma
+    return [
+        (inv_std * g, "it treats the batch mean and variance as constants, which is right only "
+         "at inference: in training they depend on every example, so dx has two more paths, "
+         "through the mean and through the variance."),
+        (inv_std * (g - g.mean(axis=0)), "the path through the variance seems to be missing."),
+        (inv_std * (g - x_hat * (g * x_hat).mean(axis=0)), "the path through the mean seems to "
+         "be missing."),
+        (inv_std * (dout - dout.mean(axis=0) - x_hat * (dout * x_hat).mean(axis=0)),
+         "γ seems to be missing from the gradient that reaches x̂."),
+        (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0), "the factor inv_std in front "
+         "seems to be missing."),
+    ]
+
+
+def batchnorm_dx_inference(dout, gamma, x_hat, inv_std):
+    g = dout * gamma
+    return [(inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)), "the training "
+             "formula seems to be used at inference, where the statistics are constants.")]
+
+
+def _counts(total, trainable):
+    return {"total": total, "trainable": trainable, "non_trainable": total - trainable}
+
+
+BIASES_MISSING = "the biases seem to be missing."
+
+
+def count_parameters_small():
+    """[2, 3, 1] (right: 13)."""
+    return [(_counts(9, 9), BIASES_MISSING),
+            (_counts(12, 12), "the biases seem to be counted by the inputs: a layer has one "
+             "bias per output unit.")]
+
+
+def count_parameters_lecture():
+    """[20, 64, 32, 1] (right: 3,457)."""
+    return [(_counts(3_360, 3_360), BIASES_MISSING)]
+
+
+def count_parameters_batchnorm():
+    """[20, 64, 32, 1] with batch norm (right: 3,841, of which 3,649 trainable)."""
+    return [(_counts(3_649, 3_649), "the running mean and variance seem to be missing: they "
+             "count too, as non-trainable."),
+            (_counts(3_841, 3_841), "the running mean and variance seem to be counted as "
+             "trainable: the optimizer never changes them."),
+            (_counts(3_845, 3_651), "a batch-norm layer seems to be counted after the output "
+             "layer too."),
+            (_counts(3_649, 3_457), "γ and β seem to be missing."),
+            (_counts(3_713, 3_585), "only the first hidden layer seems to have its batch-norm "
+             "layer.")]
