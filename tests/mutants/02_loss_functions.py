@@ -11,7 +11,7 @@ MUTANTS = [
     diff = y_hat - y
     return np.sum(diff * diff) / N, diff / N''',
         loses=["test_half_squared_error"],
-        message="without the ½ in front",
+        message="the ½ in front seems to be missing",
     ),
     dict(
         name="half_squared_error gradient without 1/N",
@@ -21,7 +21,7 @@ MUTANTS = [
     diff = y_hat - y
     return 0.5 * np.sum(diff * diff) / N, diff''',
         loses=["test_half_squared_error"],
-        message="the 1/N is missing from the gradient",
+        message="the 1/N seems to be missing from the gradient",
     ),
     dict(
         name="half_squared_error gradient with the sign flipped",
@@ -40,7 +40,7 @@ MUTANTS = [
     diff = y_hat - y
     return np.mean(diff * diff), diff / diff.size''',
         loses=["test_mse"],
-        message="the factor 2 in MSE is missing",
+        message="the factor 2 that the square brings down seems to be missing",
     ),
     dict(
         name="mse averaged over the rows only",
@@ -50,7 +50,7 @@ MUTANTS = [
     diff = y_hat - y
     return np.sum(diff * diff) / N, 2 * diff / N''',
         loses=["test_mse"],
-        message="you averaged over the N rows only",
+        message="it seems averaged over the N rows only",
     ),
     dict(
         name="binary_cross_entropy without clipping",
@@ -71,7 +71,7 @@ MUTANTS = [
     loss = -np.sum(y * np.log(q) + (1 - y) * np.log(1 - q)) / N
     return loss, (q - y) / N''',
         loses=["test_binary_cross_entropy"],
-        message="that is dJ/dz",
+        message="it matches dJ/dz",
     ),
     dict(
         name="binary_cross_entropy summed instead of averaged",
@@ -81,7 +81,7 @@ MUTANTS = [
     loss = -np.sum(y * np.log(q) + (1 - y) * np.log(1 - q))
     return loss, (q - y) / (q * (1 - q))''',
         loses=["test_binary_cross_entropy"],
-        message="the 1/N is missing",
+        message="the 1/N seems to be missing",
     ),
     dict(
         name="binary_cross_entropy_with_logits through the sigmoid and the clip",
@@ -92,7 +92,7 @@ MUTANTS = [
     loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) / N
     return loss, (p - y) / N''',
         loses=["test_binary_cross_entropy_with_logits"],
-        message="that is the clipped probability form",
+        message="it matches the clipped probability form",
     ),
     dict(
         name="binary_cross_entropy_with_logits without max(z, 0)",
@@ -104,7 +104,7 @@ MUTANTS = [
     p = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
     return loss, (p - y) / N''',
         loses=["test_binary_cross_entropy_with_logits"],
-        message="the max(z, 0) term is missing",
+        message="the max(z, 0) term seems to be missing",
     ),
     dict(
         name="binary_cross_entropy_with_logits with log(1 + e^−z) (overflows for z ≪ 0)",
@@ -144,7 +144,7 @@ MUTANTS = [
         return np.mean(-np.log(q[:, y])), grad
     return -np.sum(y * np.log(q)) / N, -y / q / N''',
         loses=["test_categorical_cross_entropy"],
-        message="p[:, y] picks whole columns",
+        message="it matches p[:, y], which picks whole columns",
     ),
     dict(
         name="categorical_cross_entropy summed instead of averaged",
@@ -157,7 +157,7 @@ MUTANTS = [
     q = np.clip(p, 1e-12, 1.0)
     return -np.sum(y * np.log(q)), -y / q''',
         loses=["test_categorical_cross_entropy"],
-        message="the 1/N is missing",
+        message="the 1/N seems to be missing",
     ),
     dict(
         name="categorical_cross_entropy without clipping",
@@ -198,7 +198,7 @@ MUTANTS = [
     p = np.exp(shifted - log_sum_exp)
     return np.sum(y * (log_sum_exp - shifted)) / N, p - y''',
         loses=["test_softmax_cross_entropy"],
-        message="the gradient of the mean is (p − y) / N",
+        message="the 1/N seems to be missing from the gradient",
     ),
     dict(
         name="softmax_cross_entropy shifts by one maximum for the whole batch (hidden check)",

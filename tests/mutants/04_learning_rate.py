@@ -20,7 +20,7 @@ MUTANTS = [
         source='''def gradient_descent_step(w, dw, lr):
     return w + lr * dw''',
         loses=["test_gradient_descent_step"],
-        message="the learning-rate sign is flipped",
+        message="the step seems to go along the gradient",
     ),
     dict(
         name="gradient_descent_step changes w in place (hidden check)",
@@ -37,7 +37,7 @@ MUTANTS = [
         source='''def gradient_descent_step(w, dw, lr):
     return w - dw''',
         loses=["test_gradient_descent_step"],
-        message="the learning rate is not used",
+        message="the learning rate seems not to be used",
     ),
     dict(
         name="minibatches drops the last short batch",
@@ -116,7 +116,7 @@ MUTANTS = [
     alpha = k / tau
     return (1 - alpha) * lr_tau + alpha * lr0''',
         loses=["test_linear_decay"],
-        message="η₀ and η_τ are swapped",
+        message="η₀ and η_τ seem to be swapped",
     ),
     dict(
         name="linear_decay with seed 004's numbers written in",
@@ -151,7 +151,7 @@ MUTANTS = [
         source=_TRAIN_NEURON.replace("W, b = W - lr * dW, b - lr * db",
                                      "W, b = W + lr * dW, b + lr * db"),
         loses=["test_train_neuron"],
-        message="the learning-rate sign is flipped",
+        message="the step seems to go along the gradient",
     ),
     dict(
         name="train_neuron without the 1/N of the mean",
@@ -165,13 +165,13 @@ MUTANTS = [
         W, b = W - lr * X.T @ dZ, b - lr * dZ.sum(axis=0)
     return W, b, costs''',
         loses=["test_train_neuron"],
-        message="the gradient is 4 times too big",
+        message="the gradient seems 4 times too big",
     ),
     dict(
         name="train_neuron never updates the bias",
         cell="train_neuron",
         source=_TRAIN_NEURON.replace("W, b = W - lr * dW, b - lr * db", "W = W - lr * dW"),
         loses=["test_train_neuron"],
-        message="the bias is not updated",
+        message="the bias seems not to be updated",
     ),
 ]

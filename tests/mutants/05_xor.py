@@ -55,7 +55,7 @@ MUTANTS = [
     return np.column_stack([X, X[:, 0] + X[:, 1]])
 ''',
         loses=["test_add_feature_cross"],
-        message="a feature cross multiplies the features",
+        message="a feature cross is not a sum",
     ),
     dict(
         name="feature_cross_only",

@@ -24,19 +24,19 @@ MUTANTS = [
 v = gamma * state.get("v", 0.0) + lr * dw
 return w + v, {"v": v}
 ''', "Adds the velocity."),
-         loses=["test_momentum_update"], message="the step goes uphill"),
+         loses=["test_momentum_update"], message="the step seems to go uphill"),
     dict(name="momentum_torch_form", cell="momentum_update",
          source=_rule("momentum_update", _MOMENTUM, '''
 b = gamma * state.get("v", 0.0) + dw
 return w - lr * b, {"v": b}
 ''', "PyTorch's form: the velocity does not include the learning rate."),
-         loses=["test_momentum_update"], message="your v is PyTorch's"),
+         loses=["test_momentum_update"], message="your v matches PyTorch's"),
     dict(name="momentum_cs231n_form", cell="momentum_update",
          source=_rule("momentum_update", _MOMENTUM, '''
 v = gamma * state.get("v", 0.0) - lr * dw
 return w + v, {"v": v}
 ''', "CS231n's / Keras's form: stores −v."),
-         loses=["test_momentum_update"], message="your v is CS231n's"),
+         loses=["test_momentum_update"], message="your v matches CS231n's"),
     dict(name="momentum_exponential_average", cell="momentum_update",
          source=_rule("momentum_update", _MOMENTUM, '''
 v = gamma * state.get("v", 0.0) + (1 - gamma) * lr * dw
@@ -48,26 +48,26 @@ return w - v, {"v": v}
 v = lr * dw
 return w - v, {"v": v}
 ''', "Never reads the old velocity."),
-         loses=["test_momentum_update"], message="ignores the velocity of the first"),
+         loses=["test_momentum_update"], message="seems to ignore the velocity of the first"),
     dict(name="momentum_gamma_on_gradient", cell="momentum_update",
          source=_rule("momentum_update", _MOMENTUM, '''
 v = state.get("v", 0.0) + (gamma if "v" in state else 1.0) * lr * dw
 return w - v, {"v": v}
 ''', "Puts γ on the new gradient instead of the old velocity."),
-         loses=["test_momentum_update"], message="γ multiplies the old velocity"),
+         loses=["test_momentum_update"], message="γ seems to multiply the new gradient"),
     # --- AdaGrad ------------------------------------------------------------------------------
     dict(name="adagrad_no_sqrt", cell="adagrad_update",
          source=_rule("adagrad_update", _ADAGRAD, '''
 r = state.get("r", 0.0) + dw * dw
 return w - lr * dw / (r + eps), {"r": r}
 ''', "Divides by r instead of its square root."),
-         loses=["test_adagrad_update"], message="the square root is missing"),
+         loses=["test_adagrad_update"], message="the square root seems to be missing"),
     dict(name="adagrad_eps_inside_sqrt", cell="adagrad_update",
          source=_rule("adagrad_update", _ADAGRAD, '''
 r = state.get("r", 0.0) + dw * dw
 return w - lr * dw / np.sqrt(r + eps), {"r": r}
 ''', "δ inside the square root."),
-         loses=["test_adagrad_update"], message="δ is inside the square root"),
+         loses=["test_adagrad_update"], message="δ seems to be inside the square root"),
     dict(name="adagrad_old_r", cell="adagrad_update",
          source=_rule("adagrad_update", _ADAGRAD, '''
 r = state.get("r", 0.0)
@@ -87,7 +87,7 @@ return w - lr * dw / (np.sqrt(r) + eps), {"r": r}
 r = (1 - rho) * state.get("r", 0.0) + rho * dw * dw
 return w - lr * dw / (np.sqrt(r) + eps), {"r": r}
 ''', "ρ and 1 − ρ swapped."),
-         loses=["test_rmsprop_update"], message="ρ is on the wrong term"),
+         loses=["test_rmsprop_update"], message="ρ seems to be on the wrong term"),
     dict(name="rmsprop_r_starts_at_g2", cell="rmsprop_update",
          source=_rule("rmsprop_update", _RMSPROP, '''
 r = rho * state.get("r", dw * dw) + (1 - rho) * dw * dw
@@ -99,13 +99,13 @@ return w - lr * dw / (np.sqrt(r) + eps), {"r": r}
 r = rho * state.get("r", 0.0) + (1 - rho) * dw * dw
 return w - lr * dw / np.sqrt(r + eps), {"r": r}
 ''', "δ inside the square root."),
-         loses=["test_rmsprop_update"], message="δ is inside the square root"),
+         loses=["test_rmsprop_update"], message="δ seems to be inside the square root"),
     dict(name="rmsprop_no_sqrt", cell="rmsprop_update",
          source=_rule("rmsprop_update", _RMSPROP, '''
 r = rho * state.get("r", 0.0) + (1 - rho) * dw * dw
 return w - lr * dw / (r + eps), {"r": r}
 ''', "Divides by r instead of its square root."),
-         loses=["test_rmsprop_update"], message="the square root is missing"),
+         loses=["test_rmsprop_update"], message="the square root seems to be missing"),
     dict(name="rmsprop_forgets_state", cell="rmsprop_update",
          source=_rule("rmsprop_update", _RMSPROP, '''
 r = (1 - rho) * dw * dw
@@ -120,7 +120,7 @@ m = beta1 * state.get("m", 0.0) + (1 - beta1) * dw
 v = beta2 * state.get("v", 0.0) + (1 - beta2) * dw * dw
 return w - lr * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": t}
 ''', "Forgets the bias correction."),
-         loses=["test_adam_update"], message="the bias correction is missing"),
+         loses=["test_adam_update"], message="the bias correction seems to be missing"),
     dict(name="adam_t_after_update", cell="adam_update",
          source=_rule("adam_update", _ADAM, '''
 t = state.get("t", 0)
@@ -150,7 +150,7 @@ m_hat = m / (1 - beta1**t)
 v_hat = v / (1 - beta2**t)
 return w - lr * m_hat / np.sqrt(v_hat + eps), {"m": m, "v": v, "t": t}
 ''', "ε inside the square root."),
-         loses=["test_adam_update"], message="ε is inside the square root"),
+         loses=["test_adam_update"], message="ε seems to be inside the square root"),
     dict(name="adam_no_sqrt", cell="adam_update",
          source=_rule("adam_update", _ADAM, '''
 t = state.get("t", 0) + 1
@@ -160,7 +160,7 @@ m_hat = m / (1 - beta1**t)
 v_hat = v / (1 - beta2**t)
 return w - lr * m_hat / (v_hat + eps), {"m": m, "v": v, "t": t}
 ''', "Divides by v̂ instead of its square root."),
-         loses=["test_adam_update"], message="the square root is missing"),
+         loses=["test_adam_update"], message="the square root seems to be missing"),
     dict(name="adam_only_m_corrected", cell="adam_update",
          source=_rule("adam_update", _ADAM, '''
 t = state.get("t", 0) + 1
@@ -169,7 +169,7 @@ v = beta2 * state.get("v", 0.0) + (1 - beta2) * dw * dw
 m_hat = m / (1 - beta1**t)
 return w - lr * m_hat / (np.sqrt(v) + eps), {"m": m, "v": v, "t": t}
 ''', "Corrects m but not v."),
-         loses=["test_adam_update"], message="only m is bias-corrected"),
+         loses=["test_adam_update"], message="only m seems to be bias-corrected"),
     dict(name="adam_t_never_advances", cell="adam_update",
          source=_rule("adam_update", _ADAM, '''
 t = 1

@@ -28,7 +28,7 @@ MUTANTS = [
         source='''def l2_penalty(W, lam):
     return lam * np.sum(W * W), lam * W''',
         loses=["test_l2_penalty_gradient"],
-        message="that is λW",
+        message="it matches λW",
     ),
     dict(
         name="l2_penalty with λ missing from the gradient",
@@ -36,7 +36,7 @@ MUTANTS = [
         source='''def l2_penalty(W, lam):
     return lam * np.sum(W * W), 2 * W''',
         loses=["test_l2_penalty_gradient"],
-        message="λ is missing",
+        message="λ seems to be missing",
     ),
     dict(
         name="l2_penalty averaging the squares instead of adding them",
@@ -44,7 +44,7 @@ MUTANTS = [
         source='''def l2_penalty(W, lam):
     return lam * np.mean(W * W), 2 * lam * W''',
         loses=["test_l2_penalty"],
-        message="do not average",
+        message="the penalty is not averaged",
     ),
     dict(
         name="l2_penalty as the norm (square root of the sum of squares)",
@@ -64,7 +64,7 @@ MUTANTS = [
     mask = (rng.random(x.shape) < rate) / rate
     return x * mask, mask''',
         loses=["test_dropout_forward_training"],
-        message="rate was treated as the keep probability",
+        message="rate seems to be treated as the keep probability",
     ),
     dict(
         name="dropout_forward scaling the kept units by p = 1 − rate instead of 1/(1 − rate)",
@@ -86,7 +86,7 @@ MUTANTS = [
     mask = (rng.random(x.shape) >= rate) * 1.0
     return x * mask, mask''',
         loses=["test_dropout_forward_training"],
-        message="were not scaled",
+        message="seem not to be scaled",
     ),
     dict(
         name="dropout_forward dividing by rate",
@@ -97,7 +97,7 @@ MUTANTS = [
     mask = (rng.random(x.shape) >= rate) / rate
     return x * mask, mask''',
         loses=["test_dropout_forward_training"],
-        message="divided by rate",
+        message="seem scaled by rate",
     ),
     dict(
         name="dropout_forward drawing the mask from np.random instead of rng",
@@ -152,7 +152,7 @@ MUTANTS = [
     mask = (np.random.default_rng().random(dout.shape) >= rate) / (1 - rate)
     return dout * mask''',
         loses=["test_dropout_backward"],
-        message="the mask was not reused",
+        message="the mask seems not to be reused",
     ),
     dict(
         name="dropout_backward with the 0/1 pattern but without the scale",
@@ -162,7 +162,7 @@ MUTANTS = [
         return dout
     return dout * (cache > 0)''',
         loses=["test_dropout_backward"],
-        message="scale is missing",
+        message="scale seems to be missing",
     ),
     dict(
         name="dropout_backward passing the gradient unchanged",
@@ -227,7 +227,7 @@ MUTANTS = [
                 return i, best_index
     return None, best_index''',
         loses=["test_early_stopping_ties_min_delta"],
-        message="min_delta was ignored",
+        message="min_delta seems to be ignored",
     ),
     dict(
         name="early_stopping stopping one value too late (waited > patience)",
@@ -260,7 +260,7 @@ MUTANTS = [
                 return i, overall_best
     return None, overall_best''',
         loses=_EARLY,
-        message="not of the minimum of the whole curve",
+        message="seems to be the minimum of the whole curve",
     ),
     dict(
         name="early_stopping comparing each value with the previous one instead of the best",
@@ -293,7 +293,7 @@ MUTANTS = [
                 return i, best_index
     return None, best_index''',
         loses=_EARLY,
-        message="start again at 0 after each improvement",
+        message="seems not to start again after an improvement",
     ),
     # --- regularization_settings ----------------------------------------------------------------
     dict(

@@ -87,7 +87,7 @@ MUTANTS = [
     x_hat = (x - mean) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std, training)''',
         loses=_TRAINING_AND_RUNNING,
-        message="normalise each feature (column)",
+        message="rather than each feature (column) over the batch",
     ),
     dict(
         name="batchnorm_forward with ε outside the square root",
@@ -101,7 +101,7 @@ MUTANTS = [
         cell="batchnorm_forward",
         source=_forward(out="beta * x_hat + gamma"),
         loses=_TRAINING_AND_INFERENCE,
-        message="γ and β are swapped",
+        message="γ and β seem to be swapped",
     ),
     dict(
         name="batchnorm_forward normalising with the running statistics in training",
@@ -119,7 +119,7 @@ MUTANTS = [
     x_hat = (x - mean) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std, training)''',
         loses=["test_batchnorm_forward_training"],
-        message="the running statistics were used in training",
+        message="the running statistics seem to be used in training",
     ),
     dict(
         name="batchnorm_forward caching √(σ² + ε) instead of its inverse",
@@ -173,7 +173,7 @@ MUTANTS = [
         source=_forward().replace('state["running_var"] = np.ones(D)',
                                   'state["running_var"] = np.zeros(D)'),
         loses=["test_batchnorm_forward_running"],
-        message="start it at ones",
+        message="the running variance seems to start at zeros",
     ),
     dict(
         name="batchnorm_forward feeding the unbiased variance to the running variance",
@@ -200,7 +200,7 @@ MUTANTS = [
     x_hat = (x - mean) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std, training)''',
         loses=["test_batchnorm_forward_inference"],
-        message="the batch's own statistics were used at inference",
+        message="the batch's own statistics seem to be used at inference",
     ),
     dict(
         name="batchnorm_forward updating the running statistics at inference",
@@ -235,49 +235,49 @@ MUTANTS = [
         cell="batchnorm_backward",
         source=_backward(dbeta="dout.mean(axis=0)"),
         loses=["test_batchnorm_backward_params"],
-        message="dbeta was averaged",
+        message="dbeta seems to be averaged",
     ),
     dict(
         name="batchnorm_backward with dgamma from x̂ replaced by dout alone",
         cell="batchnorm_backward",
         source=_backward(dgamma="dout.sum(axis=0)"),
         loses=["test_batchnorm_backward_params"],
-        message="that is dbeta",
+        message="it matches dbeta",
     ),
     dict(
         name="batchnorm_backward without the mean and variance terms",
         cell="batchnorm_backward",
         source=_backward(dx="g * inv_std"),
         loses=["test_batchnorm_backward_dx"],
-        message="the two correction terms",
+        message="dx has two more paths",
     ),
     dict(
         name="batchnorm_backward without the variance term",
         cell="batchnorm_backward",
         source=_backward(dx="inv_std * (g - g.mean(axis=0))"),
         loses=["test_batchnorm_backward_dx"],
-        message="the path through the variance is missing",
+        message="the path through the variance seems to be missing",
     ),
     dict(
         name="batchnorm_backward without the mean term",
         cell="batchnorm_backward",
         source=_backward(dx="inv_std * (g - x_hat * (g * x_hat).mean(axis=0))"),
         loses=["test_batchnorm_backward_dx"],
-        message="the path through the mean is missing",
+        message="the path through the mean seems to be missing",
     ),
     dict(
         name="batchnorm_backward forgetting γ in dx",
         cell="batchnorm_backward",
         source=_backward(g="dout"),
         loses=["test_batchnorm_backward_dx"],
-        message="γ is missing",
+        message="γ seems to be missing from the gradient",
     ),
     dict(
         name="batchnorm_backward using the training formula at inference",
         cell="batchnorm_backward",
         source=_backward(dx_inference="inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))"),
         loses=["test_batchnorm_backward_dx"],
-        message="the training formula was used at inference",
+        message="the training formula seems to be used at inference",
     ),
     # --- count_parameters -----------------------------------------------------------------------
     dict(
@@ -292,7 +292,7 @@ MUTANTS = [
     return {"total": trainable + non_trainable, "trainable": trainable,
             "non_trainable": non_trainable}''',
         loses=_COUNTS,
-        message="the biases are missing",
+        message="the biases seem to be missing",
     ),
     dict(
         name="count_parameters forgetting the running statistics",
@@ -303,7 +303,7 @@ MUTANTS = [
         trainable += 2 * sum(sizes[1:-1])
     return {"total": trainable, "trainable": trainable, "non_trainable": 0}''',
         loses=["test_count_parameters_batchnorm"],
-        message="the running mean and variance are missing",
+        message="the running mean and variance seem to be missing",
     ),
     dict(
         name="count_parameters counting the running statistics as trainable",
@@ -314,7 +314,7 @@ MUTANTS = [
         trainable += 4 * sum(sizes[1:-1])
     return {"total": trainable, "trainable": trainable, "non_trainable": 0}''',
         loses=["test_count_parameters_batchnorm"],
-        message="were counted as trainable",
+        message="seem to be counted as trainable",
     ),
     dict(
         name="count_parameters adding a batch-norm layer after the output layer",
