@@ -31,7 +31,7 @@ MUTANTS = [
     diff = y_hat - y
     return 0.5 * np.sum(diff * diff) / N, (y - y_hat) / N''',
         loses=["test_half_squared_error"],
-        message="the sign is flipped",
+        message="seems to be flipped",
     ),
     dict(
         name="mse gradient without the factor 2",
