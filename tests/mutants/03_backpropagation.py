@@ -36,7 +36,7 @@ MUTANTS = [
         source='''def relu_backward(dout, cache):
     return dout * (cache >= 0)''',
         loses=["test_relu_backward"],
-        message="use z > 0, not z >= 0",
+        message="where the course takes the derivative as 0",
     ),
     dict(
         name="relu_backward forgets dout",

@@ -105,7 +105,7 @@ MUTANTS = [
     alpha = k / tau
     return (1 - alpha) * lr0 + alpha * lr_tau''',
         loses=["test_linear_decay"],
-        message="return lr_tau once k ≥ τ",
+        message="the schedule stops at η_τ",
     ),
     dict(
         name="linear_decay with lr0 and lr_tau swapped",
@@ -143,7 +143,7 @@ MUTANTS = [
         costs.append(float(losses.half_squared_error(y_after, y)[0]))
     return W, b, costs''',
         loses=["test_train_neuron"],
-        message="append the cost before updating",
+        message="the cost seems to be recorded after updating",
     ),
     dict(
         name="train_neuron climbs the gradient",

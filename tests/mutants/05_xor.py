@@ -77,7 +77,7 @@ MUTANTS = [
     return np.column_stack([X[:, 0] * X[:, 1], X])
 ''',
         loses=["test_add_feature_cross"],
-        message="append x₁·x₂ last",
+        message="the original features come first",
     ),
     dict(
         name="relu_network_no_relu",
@@ -134,7 +134,7 @@ MUTANTS = [
     return costs
 ''',
         loses=["test_train_network"],
-        message="record each cost before",
+        message="seems to be recorded after",
     ),
     dict(
         name="train_network_mse",

@@ -74,7 +74,7 @@ r = state.get("r", 0.0)
 new_w = w - lr * dw / (np.sqrt(r) + eps)
 return new_w, {"r": r + dw * dw}
 ''', "Steps with r before adding the new g⊙g."),
-         loses=["test_adagrad_update"], message="update r first"),
+         loses=["test_adagrad_update"], message="seems to use r before"),
     dict(name="adagrad_forgets_state", cell="adagrad_update",
          source=_rule("adagrad_update", _ADAGRAD, '''
 r = dw * dw
@@ -130,7 +130,7 @@ m_hat = m / (1 - beta1**t)
 v_hat = v / (1 - beta2**t)
 return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t + 1}
 ''', "Increments t after the update (the first step uses t = 0)."),
-         loses=["test_adam_update"], message="increment t before the update"),
+         loses=["test_adam_update"], message="the first step seems to use t = 0"),
     dict(name="adam_t_counts_from_one", cell="adam_update",
          source=_rule("adam_update", _ADAM, '''
 t = state.get("t", 1)
@@ -188,7 +188,7 @@ return w - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
     model.backward(d_y_hat)
     return float(cost), surfaces.flat_gradient(params)
 ''',
-         loses=["test_cost_and_gradient"], message="write θ into the parameters first"),
+         loses=["test_cost_and_gradient"], message="θ seems not to reach the parameters"),
     dict(name="cost_and_gradient_mse", cell="cost_and_gradient",
          source='''def cost_and_gradient(theta, model, X, y, params):
     """Uses the MSE (no ½)."""

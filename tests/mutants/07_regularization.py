@@ -277,7 +277,7 @@ MUTANTS = [
         previous = value
     return None, best_index''',
         loses=_EARLY,
-        message="compare each value with the best",
+        message="rather than with the best so far",
     ),
     dict(
         name="early_stopping never resetting the count after an improvement",

@@ -126,7 +126,7 @@ MUTANTS = [
         cell="batchnorm_forward",
         source=_forward(cached_inv_std="1 / inv_std"),
         loses=_TRAINING_AND_INFERENCE,
-        message="store its inverse",
+        message="rather than its inverse",
     ),
     # --- batchnorm_forward: running statistics --------------------------------------------------
     dict(
@@ -157,7 +157,7 @@ MUTANTS = [
     x_hat = (x - mean) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std, training)''',
         loses=["test_batchnorm_forward_running"],
-        message="in the dict you were given",
+        message="seems not to reach the dict you were given",
     ),
     dict(
         name="batchnorm_forward ignoring the momentum argument (fixed 0.9)",
@@ -228,7 +228,7 @@ MUTANTS = [
         cell="batchnorm_backward",
         source=_backward(dgamma="dout * x_hat"),
         loses=["test_batchnorm_backward_params"],
-        message="add up over the batch",
+        message="collect the whole batch",
     ),
     dict(
         name="batchnorm_backward averaging dbeta over the batch",
