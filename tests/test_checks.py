@@ -474,13 +474,13 @@ def test_a_wrong_answer_still_stops_outside_grading(monkeypatch):
 
 def test_points_come_from_the_running_cell(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    checks.before_cell(_Info("test_binary_cross_entropy"))
+    checks.before_cell(_Info("test_categorical_cross_entropy"))
 
-    def binary_cross_entropy(y_hat, y):
+    def categorical_cross_entropy(y_hat, y):
         raise NotImplementedError()
 
     with pytest.raises(checks.NotAttempted, match="0 of 2 points"):
-        call(binary_cross_entropy, 1, 2)
+        call(categorical_cross_entropy, 1, 2)
     checks.before_cell(_Info(None))
 
 

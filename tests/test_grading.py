@@ -521,7 +521,7 @@ class _FlakyKernelAPI:
 def test_a_kernel_that_did_not_start_is_graded_once_more():
     """A kernel that never came up (no learner code ran) is the machine's fault: the worker tries
     that learner once more; a second failure, or any other failure, is reported as it is."""
-    from course_lib.grading.worker import autograde
+    from course_lib.grading.learner import autograde
 
     once = _FlakyKernelAPI(failures=1)
     assert autograde(once, "a", "s")["success"] and once.calls == 2

@@ -17,6 +17,8 @@
     cluster      grade --scheduler: each learner one task on a Dask cluster, results written here
     remote       the task: one learner graded in a private course folder (a Dask or local
                  worker); store_result, what the instructor's process writes from it
+    learner      nbgrader's API as every grading process sets it up, and one learner's autograde
+                 and feedback (what remote.grade_one runs)
     autograde    nbgrader glue (config, API, gradebook, the preprocessors nbgrader_config names,
                  fail-closed scoring, the sandboxed kernel manager)
     hidden       hidden-test regions: what feedback must never quote

@@ -176,3 +176,14 @@ def existing_course_folder(course: Path) -> Path:
     if not (course / "nbgrader_config.py").exists():
         raise GradingError(f"{course} is not a course folder yet: run grade first.")
     return course
+
+
+def worker_env() -> dict:
+    """The environment of a grading worker and its kernels: headless, one BLAS thread each."""
+    env = dict(os.environ)
+    env["COURSE_HEADLESS"] = "1"  # widgets build without a browser (see the notebooks)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env

@@ -19,11 +19,12 @@ from .common import (
     existing_course_folder,
     init_course_folder,
     require_assignment,
+    worker_env,
 )
 from .export import export
 from .hidden import hidden_code_lines
 from .integrity import run_findings
-from .pool import WorkerPool, worker_env
+from .pool import WorkerPool
 from .progress import Progress
 from .report import Submission, feedback_leaks, write_report
 from .uploads import QUIET, read_source

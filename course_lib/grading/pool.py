@@ -21,17 +21,6 @@ from pathlib import Path
 from .common import WORKER_READY
 
 
-def worker_env() -> dict:
-    """The environment of a grading worker and its kernels: headless, one BLAS thread each."""
-    env = dict(os.environ)
-    env["COURSE_HEADLESS"] = "1"  # widgets build without a browser (see the notebooks)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(name, "1")
-    bin_dir = os.path.dirname(sys.executable)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    return env
-
-
 class _Worker:
     def __init__(self, command: list[str], env: dict, log_file):
         self.process = subprocess.Popen(

@@ -10,7 +10,7 @@ the grades there.
 Per worker process, a prepared course folder (source, generated release, gradebook with the
 assignment) is kept per assignment source and settings, so ``generate_assignment`` runs once per
 worker; each learner is graded in a copy of it, removed afterwards. Grading itself is what the
-local workers do (``worker.grading_api``, ``worker.grade_learner``): CappedExecute, each kernel in
+local workers do (``learner.grading_api``, ``learner.grade_learner``): CappedExecute, each kernel in
 its bubblewrap sandbox, feedback with hidden tests scrubbed.
 
 Nothing here imports dask: the function runs wherever it is sent.
@@ -65,7 +65,7 @@ def grade_one(assignment: str, source: dict[str, bytes], settings: str, student:
         if why := sandbox.problem():
             raise GradingError(f"the worker {socket.gethostname()} cannot grade: {why}")
         _SANDBOX_WORKS.append(True)  # checked once per process: a sandbox start is ~0.3 s
-    from . import worker
+    from . import learner
 
     template = _template(assignment, source, settings)
     work = Path(tempfile.mkdtemp(prefix="course-grading-"))
@@ -78,10 +78,10 @@ def grade_one(assignment: str, source: dict[str, bytes], settings: str, student:
             if "/" in name or name.startswith("."):
                 raise GradingError(f"refused submitted file name {name!r}")
             (folder / name).write_bytes(data)
-        api = worker.grading_api(course / "nbgrader_config.py", timeout=timeout,
+        api = learner.grading_api(course / "nbgrader_config.py", timeout=timeout,
                                  figures=figures, images=feedback_images,
                                  sandboxed=sandboxed, memory_mb=memory_mb)
-        result = worker.grade_learner(api, assignment, student, feedback)
+        result = learner.grade_learner(api, assignment, student, feedback)
         result.setdefault("feedback", None)
         result.update(
             student=student, host=socket.gethostname(),
@@ -99,7 +99,7 @@ def _prepare_process(memory_mb: int) -> None:
     """This worker process as a local grading worker is: headless, one BLAS thread per kernel,
     the environment's commands on PATH, nbformat without its slow optional import, and a soft
     cap on its heap (a learner's output flood fails there instead of filling the machine)."""
-    from .pool import worker_env
+    from .common import worker_env
 
     os.environ.update(worker_env())
     skip_slow_optional_imports()

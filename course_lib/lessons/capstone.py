@@ -482,7 +482,7 @@ def _bind(fn, **bound):
 
 def _pair_problem(model_forward, model_backward):
     """None if the learner's pair gives the reference's scores and gradients on a small network."""
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(7)
     X, y = rng.normal(size=(6, 5)), np.array([0, 1, 2, 0, 1, 2])
     for activation in ("relu", "tanh"):
         params = init_params([5, 4, 4, 3], "lecun", 1)
