@@ -420,8 +420,10 @@ BCE_WITH_LOGITS_OVERFLOW = ("e^(−z) overflows for z = −1000 (and e^z for z =
 
 def bce_with_logits_far():
     """(wrong loss pairs, wrong gradient pairs) for two units wrong by |z| = 1000."""
-    return ([(-np.log(1e-12), "it matches the clipped probability form (−log 1e-12 ≈ 27.6): the "
-              "loss seems to go through p; computed from z directly it stays exact.")],
+    clipped = ("it matches the clipped probability form (−log 1e-12 ≈ 27.6): the loss seems to "
+               "go through p; computed from z directly it stays exact.")
+    low, high = -np.log(1e-12), -np.log(1 - (1 - 1e-12))  # p clipped at 1e-12, or at 1 − 1e-12
+    return ([(low, clipped), (high, clipped), ((low + high) / 2, clipped)],
             [([[0.0], [0.0]], "the gradient vanished: it seems to go through a clipped p.")])
 
 

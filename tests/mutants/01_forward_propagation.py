@@ -11,7 +11,7 @@ MUTANTS = [
     Z = X @ W
     return Z, (X, W)''',
         loses=["test_linear_forward"],
-        message="the bias is missing",
+        message="the bias seems to be missing",
     ),
     dict(
         name="linear_forward with W used untransposed in the seed-003 layout (X @ W.T)",
@@ -20,7 +20,7 @@ MUTANTS = [
     Z = X @ W.T + b
     return Z, (X, W)''',
         loses=["test_linear_forward"],
-        message="W was used transposed",
+        message="W seems to have been used transposed",
     ),
     dict(
         name="linear_forward with the product order reversed (W @ X)",
@@ -29,7 +29,7 @@ MUTANTS = [
     Z = W @ X + b
     return Z, (X, W)''',
         loses=["test_linear_forward"],
-        message="the wrong product order",
+        message="the factors of the matrix product seem to be in the wrong order",
     ),
     dict(
         name="linear_forward with X transposed (X.T @ W)",
@@ -38,7 +38,7 @@ MUTANTS = [
     Z = X.T @ W + b
     return Z, (X, W)''',
         loses=["test_linear_forward"],
-        message="X was used transposed",
+        message="X seems to have been used transposed",
     ),
     dict(
         name="linear_forward with the bias added per example (a column)",
@@ -47,7 +47,7 @@ MUTANTS = [
     Z = X @ W + b.reshape(-1, 1)
     return Z, (X, W)''',
         loses=["test_linear_forward"],
-        message="bias not broadcast along the rows",
+        message="the bias went down the columns",
     ),
     dict(
         name="linear_forward returning Z without its cache",
@@ -74,7 +74,7 @@ MUTANTS = [
     out = np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
     return out, out''',
         loses=["test_sigmoid_forward"],
-        message="np.where computes both branches everywhere",
+        message="np.where computes both of its branches everywhere",
     ),
     dict(
         name="sigmoid_forward with the sign of the exponent flipped",
@@ -111,7 +111,7 @@ MUTANTS = [
         source='''def relu_forward(z):
     return (z > 0).astype(float), z''',
         loses=["test_relu_forward"],
-        message="you returned the mask z > 0",
+        message="that is the mask z > 0",
     ),
     dict(
         name="relu_forward keeping the wrong branch (np.minimum)",
@@ -119,7 +119,7 @@ MUTANTS = [
         source='''def relu_forward(z):
     return np.minimum(z, 0), z''',
         loses=["test_relu_forward"],
-        message="the branches are swapped",
+        message="the branches seem swapped",
     ),
     # --- leaky_relu_forward ---------------------------------------------------------------------
     dict(
@@ -136,7 +136,7 @@ MUTANTS = [
         source='''def leaky_relu_forward(z, alpha=0.01):
     return np.where(z > 0, z, 0.01 * z), (z, alpha)''',
         loses=["test_leaky_relu_forward"],
-        message="the alpha you were given was ignored",
+        message="the alpha you were given seems to be ignored",
     ),
     dict(
         name="leaky_relu_forward caching z without alpha",
@@ -155,7 +155,7 @@ MUTANTS = [
     out = 2 * s - 1
     return out, out''',
         loses=["test_tanh_forward"],
-        message="which is tanh(z/2)",
+        message="it matches tanh(z/2)",
     ),
     dict(
         name="tanh_forward from the exponential fraction (nan at |z| = 1000)",
@@ -174,7 +174,7 @@ MUTANTS = [
     out = 2 * s
     return out, out''',
         loses=["test_tanh_forward"],
-        message="it matches 2σ(2z): subtract 1",
+        message="it matches 2σ(2z)",
     ),
     # --- softmax --------------------------------------------------------------------------------
     dict(
@@ -185,7 +185,7 @@ MUTANTS = [
     e = np.exp(s - s.max(axis=0, keepdims=True))
     return e / e.sum(axis=0, keepdims=True)''',
         loses=["test_softmax"],
-        message="softmax over axis 0",
+        message="each column sums to 1 instead of each row",
     ),
     dict(
         name="softmax without the max shift (nan at large scores)",
@@ -194,7 +194,7 @@ MUTANTS = [
     e = np.exp(z / T)
     return e / e.sum(axis=-1, keepdims=True)''',
         loses=["test_softmax"],
-        message="missing max shift",
+        message="the text shows a shift of the scores",
     ),
     dict(
         name="softmax with the temperature multiplied instead of divided",
@@ -204,7 +204,7 @@ MUTANTS = [
     e = np.exp(s - s.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)''',
         loses=["test_softmax"],
-        message="it matches softmax(z · T)",
+        message="it matches the scores multiplied by T",
     ),
     dict(
         name="softmax ignoring the temperature",
@@ -231,7 +231,7 @@ MUTANTS = [
         caches.append((linear_cache, activation_cache))
     return A, caches''',
         loses=["test_forward", "test_forward_caches"],
-        message="the last layer's activation is missing",
+        message="its activation seems to be missing",
     ),
     dict(
         name="forward that returns no caches",
@@ -257,7 +257,7 @@ MUTANTS = [
         caches.append((linear_cache, activation_cache))
     return A, caches''',
         loses=["test_forward", "test_forward_caches"],
-        message="every layer used the first activation",
+        message="every layer seems to use the first activation",
     ),
     dict(
         name="forward that caches Z instead of the activation's cache",

@@ -30,7 +30,7 @@ MUTANTS = [
     return theta, float(theta[0])
 ''',
         loses=["test_least_squares"],
-        message="return the intercept separately",
+        message="the intercept belongs in w0",
     ),
     dict(
         name="least_squares_w0_as_array",
@@ -98,7 +98,7 @@ MUTANTS = [
     return np.maximum(H @ w + b, 0.0)
 ''',
         loses=["test_relu_network"],
-        message="the output layer is linear",
+        message="the output layer seems to have a ReLU",
     ),
     dict(
         name="train_network_sign_flipped",

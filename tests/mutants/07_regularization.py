@@ -12,7 +12,7 @@ MUTANTS = [
         source='''def l2_penalty(W, lam):
     return 0.5 * lam * np.sum(W * W), lam * W''',
         loses=["test_l2_penalty", "test_l2_penalty_gradient"],
-        message="without the ½",
+        message="the course's penalty has no ½",
     ),
     dict(
         name="l2_penalty written as the L1 penalty",
@@ -195,7 +195,7 @@ MUTANTS = [
                 return i + 1, best_index
     return None, best_index''',
         loses=_EARLY,
-        message="counted from 0",
+        message="counted from 1, not positions in the list",
     ),
     dict(
         name="early_stopping counting a tie as an improvement (<=)",
@@ -211,7 +211,7 @@ MUTANTS = [
                 return i, best_index
     return None, best_index''',
         loses=["test_early_stopping_ties_min_delta"],
-        message="a tie is no improvement",
+        message="seems to count as an improvement",
     ),
     dict(
         name="early_stopping ignoring min_delta",
