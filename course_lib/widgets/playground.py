@@ -13,8 +13,9 @@ import math
 import ipywidgets as W
 import numpy as np
 
-from .. import datasets, layers, losses, optim, overrides, plotting, regularization, train
+from .. import datasets, layers, optim, overrides, plotting, regularization, train
 from ..backend import to_device, to_numpy
+from ..lessons import xor
 from . import base
 from .base import LiveWidget, epoch_limit, log_limits, log_slider, sentence, slider_style, thin
 
@@ -38,16 +39,6 @@ STALL_EPOCHS = 300  # a loss that has not gone down by then gets one sentence
 RISE_EPOCHS = 20    # a loss 1.5 times its first value after this many epochs gets one too
 
 
-def reference_train_network(model, X, y, lr=1.0, num_epochs=5000):
-    """Notebook 05's train_network: full-batch gradient descent on the half squared error."""
-    costs = []
-    for _ in range(num_epochs):
-        cost, d_y_hat = losses.half_squared_error(model.forward(X), y)
-        costs.append(float(cost))
-        model.backward(d_y_hat)
-        for p in model.parameters():
-            p.data = p.data - lr * p.grad
-    return costs
 L2_VALUES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
 CONTROL_GROUPS = ("data", "network", "training", "l2", "dropout")
 
@@ -85,7 +76,7 @@ class Playground(LiveWidget):
                              else overrides.notebook_functions().get("train_network"))
         if train_network is not None:
             self.own_functions["train_network"] = overrides.fallback(
-                train_network, reference_train_network, "train_network", in_place=True)
+                train_network, xor.train_network, "train_network", in_place=True)
         self.warning: str | None = None
         self._pace_credit = 0
         self.n, self.seed, self.data_seed = n, seed, seed
