@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -264,12 +265,14 @@ def test_a_local_worker_killed_mid_batch_loses_no_learner(tmp_path):
 
     lines: list[str] = []
     killed: list[int] = []
+    stop = threading.Event()
 
-    def echo(line: str) -> None:
-        lines.append(line)
-        if len([x for x in lines if x.startswith("  ")]) == 2 and not killed:
-            deadline = time.monotonic() + 30
-            while not killed and time.monotonic() < deadline:  # one that is grading now
+    def killer() -> None:
+        """Once the first learner is graded, kill the first worker seen grading one (it has a
+        kernel under it). A thread, not the progress callback: the pool hands out no learner
+        while its callback runs, so a callback that waits for a busy worker can wait in vain."""
+        while not stop.is_set() and not killed:
+            if any(x.startswith("  ") for x in list(lines)):
                 busy = [w for w in _local_workers() if w.children(recursive=True)]
                 if busy:
                     for proc in [*busy[0].children(recursive=True), busy[0]]:
@@ -278,9 +281,15 @@ def test_a_local_worker_killed_mid_batch_loses_no_learner(tmp_path):
                         except psutil.NoSuchProcess:
                             pass
                     killed.append(busy[0].pid)
-                time.sleep(0.05)
+            time.sleep(0.02)
 
-    run = grading.grade(src, ASSIGNMENT, tmp_path / "killed", echo=echo, **options)
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    try:
+        run = grading.grade(src, ASSIGNMENT, tmp_path / "killed", echo=lines.append, **options)
+    finally:
+        stop.set()
+        thread.join()
 
     assert killed, "a worker was killed while it graded a learner"
     graded_lines = [x.split(":")[0].strip() for x in lines if x.startswith("  ")]
