@@ -127,16 +127,24 @@ def command(argv: list[str], run_dir: Path | None, *, memory_mb: int, processes:
     for name, value in sorted(env.items()):
         args += ["--setenv", name, value]
     memory = (memory_mb + ADDRESS_SPACE_EXTRA_MB) * 1024 * 1024
-    python = sys.executable
-    return [*args, "--", python, "-I", "-S", "-c", ENTRY, str(memory), str(processes),
+    if argv and argv[0] == sys.executable:  # a kernel spec names this Python as it was started
+        argv = [python(), *argv[1:]]
+    return [*args, "--", python(), "-I", "-S", "-c", ENTRY, str(memory), str(processes),
             str(scratch_mb * 1024 * 1024), str(sandbox_uid()), *argv]
+
+
+def python() -> str:
+    """This Python, as a path that means the same inside the sandbox: ``..`` resolved by hand
+    (``../.venv/bin/python`` run from ``benchmarks/`` names a folder the sandbox does not
+    mount), symlinks kept (the venv's ``python`` is a link that makes it the venv)."""
+    return os.path.normpath(os.path.abspath(sys.executable))
 
 
 def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The whole environment of a sandboxed kernel: nothing of the grader's leaks in."""
     env = {
         "HOME": HOME, "TMPDIR": "/tmp", "USER": "learner", "LOGNAME": "learner",
-        "LANG": "C.UTF-8", "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8", "PATH": f"{Path(python()).parent}:/usr/local/bin:/usr/bin:/bin",
         "MPLCONFIGDIR": f"{HOME}/.config/matplotlib", "IPYTHONDIR": f"{HOME}/.ipython",
         "JUPYTER_RUNTIME_DIR": f"{HOME}/.jupyter-runtime", "MALLOC_ARENA_MAX": "2",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -154,7 +162,7 @@ def problem() -> str | None:
     if bwrap() is None:
         return ("bubblewrap (bwrap) is not installed: install it with "
                 "`sudo apt-get install bubblewrap`")
-    argv = [sys.executable, "-I", "-c", "import course_lib, numpy"]
+    argv = [python(), "-I", "-c", "import course_lib, numpy"]
     cmd = command(argv, None, memory_mb=1024, processes=64, scratch_mb=16, env=kernel_env())
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
