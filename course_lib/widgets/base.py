@@ -494,8 +494,8 @@ def loss_warning(losses, unit: str, yours: str = "", lr: float | None = None,
         return (f"{what} is diverging: the loss {verb} from {first:.3g} to {last:.3g} in "
                 f"{units}; {hint}.")
     if n >= STALL_AFTER and last > 0.99 * first:
-        hint = (f"check your {yours}: an update that leaves the weights as they were, or a "
-                "gradient of zero, stops training like this"
+        hint = (f"check your {yours}: an update that leaves the weights as they were, or an "
+                "output or gradient of all zeros, stops training like this"
                 if yours else "try a larger learning rate or another network")
         return (f"{what} has stalled: the loss is {last:.3g} after {units}, no lower than at the "
                 f"start ({first:.3g}); {hint}.")
