@@ -416,19 +416,26 @@ class LiveWidget:
         if self.notes:
             parts.extend(self.notes)
             kind = "error" if self.error else "warning"
-        everyone = {**self.functions, **self.own_functions}
-        mine = [n for n, f in everyone.items() if not f.failed]
-        if mine:
-            parts.append("Running your " + ", ".join(mine) + "; course_lib's reference for the "
-                         "rest.")
+        running = self._running()
+        if running:
+            parts.append(running)
         elif not parts:
-            parts.append("Running course_lib's reference functions.")
+            parts.append(self.reference_only)
         self._status_text = " ".join(parts)
         colour = _STATUS_COLOURS[kind]
         self.status_line.value = (f'<span class="course-status" style="color:{colour}">'
                                   f"{html.escape(self._status_text)}</span>")
 
     _status_text = ""
+    reference_only = "Running course_lib's reference functions."
+
+    def _running(self) -> str | None:
+        """What of the learner's runs, as the status line's last sentence (None: nothing)."""
+        everyone = {**self.functions, **self.own_functions}
+        mine = [n for n, f in everyone.items() if not f.failed]
+        if not mine:
+            return None
+        return "Running your " + ", ".join(mine) + "; course_lib's reference for the rest."
 
     def _transport(self):
         return W.HBox([self.clock, self.step_button, self.reset_button, self.counter,

@@ -10,7 +10,6 @@ set in mini-batches, with course_lib's Adam rule on every parameter.
 
 from __future__ import annotations
 
-import html
 import math
 
 import ipywidgets as W
@@ -19,7 +18,6 @@ import numpy as np
 from .. import datasets, losses, optim
 from ..lessons import capstone
 from .base import (
-    _STATUS_COLOURS,
     LiveWidget,
     as_words,
     epoch_limit,
@@ -183,18 +181,11 @@ class CapstoneView(LiveWidget):
         self.counter.value = text
         self.live.refresh(full)
 
-    def _show_status(self):
-        super()._show_status()
-        if not self.error and not self.notes:
-            mine = self.net.own if hasattr(self, "net") else []
-            text = ("Running your " + ", ".join(mine) + ".") if mine else \
-                "Running course_lib's reference network."
-            if self.warning:
-                text = f"{self.warning} {text}"
-            self._status_text = text
-            colour = _STATUS_COLOURS["warning" if self.warning else "info"]
-            self.status_line.value = (f'<span class="course-status" style="color:{colour}">'
-                                      f"{html.escape(text)}</span>")
+    reference_only = "Running course_lib's reference network."
+
+    def _running(self):
+        mine = self.net.own if hasattr(self, "net") else []
+        return ("Running your " + ", ".join(mine) + ".") if mine else None
 
     def state(self) -> dict:
         return {"epoch": self.epoch, **{k: list(v) for k, v in self.history.items()},
