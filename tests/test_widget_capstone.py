@@ -92,3 +92,36 @@ def test_a_function_not_ready_is_one_sentence_and_the_reference_takes_over():
 def test_unknown_function_names_are_refused_in_one_sentence():
     with pytest.raises(ValueError, match="no use for adam_update"):
         CapstoneView(functions=dict(adam_update=lambda *a: a))
+
+
+def test_the_pace_control_sets_epochs_per_second():
+    w = CapstoneView(width=16, pace=1, interval=500)   # half an epoch a tick
+    w.frame_budget = 60.0
+    w.play()
+    for _ in range(5):
+        w.tick()
+    assert w.epoch == 2 and w.controls["pace"].description == "epochs/s"
+    w.pause()
+    with pytest.raises(ValueError, match=r"pace must be one of .* \(epochs a second\), got 2\."):
+        CapstoneView(pace=2)
+
+
+def test_a_stalled_loss_is_said_in_one_sentence_and_the_reference_is_quiet():
+    def init_params(sizes, init="he", seed=0):
+        params = capstone.init_params(sizes, init, seed)
+        return [{k: v * 0 for k, v in layer.items()} for layer in params]  # every weight zero
+
+    # all weights zero: every score is 0, the softmax uniform, the loss ln 10 = 2.30; no hidden
+    # unit ever gets a gradient, so only the last bias learns (the classes are nearly balanced)
+    w = CapstoneView(width=16, functions=dict(init_params=init_params))
+    w.step(299)
+    assert w.warning is None
+    w.step(1)
+    assert w.status.startswith(f"Training has stalled: the loss is {np.log(10):.3g} after 300 "
+                               f"epochs, no lower than at the start ({np.log(10):.3g}); check your "
+                               "init_params:")
+    assert w.status.endswith("Running your init_params.")
+    assert "\n" not in w.status
+    right = CapstoneView(width=16)
+    right.step(20)
+    assert right.warning is None and right.status == "Running course_lib's reference network."

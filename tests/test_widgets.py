@@ -577,13 +577,13 @@ def test_race_runs_the_learners_rules():
 
 
 def test_race_play_and_pause():
-    race = OptimizerRace()
+    race = OptimizerRace()  # 30 steps a second on a clock of 100 ms: 3 steps a tick
     race.play()
     race.tick()
-    assert race.steps == race.steps_per_tick
+    assert race.steps == 3
     race.pause()
     race.tick()
-    assert race.steps == race.steps_per_tick
+    assert race.steps == 3
 
 
 # --- batch-norm view -----------------------------------------------------------------------------
@@ -718,3 +718,307 @@ def test_the_pace_control_sets_epochs_per_second():
         pg._frame()
     assert pg.epoch == 8
     pg.pause()
+
+
+# --- the pace control and the diverge / stall sentence of every live view (issue 16) ------------
+#
+# A tick is what the browser's clock sends every ``interval`` ms; at a pace of p units a second
+# each tick owes p × interval / 1000 units, the fractions carried over. The frame budget is
+# lifted so that only the pace, never the machine's speed, decides how much a tick does.
+
+
+def ticks(widget, n):
+    widget.frame_budget = 60.0
+    widget.play()
+    for _ in range(n):
+        widget.tick()
+    widget.pause()
+    return widget
+
+
+def units_done(widget):
+    return widget.epoch if hasattr(widget, "epoch") else widget.state()["steps"]
+
+
+PACED = {
+    "LearningRateExplorer": lambda **kw: LearningRateExplorer(steps=0, **kw),
+    "OptimizerRace": lambda **kw: OptimizerRace(**kw),
+    "RegularizationView": lambda **kw: RegularizationView(**kw),
+    "BatchNormView": lambda **kw: BatchNormView(depth=2, units=8, **kw),
+}
+
+
+@pytest.mark.parametrize("name", list(PACED))
+@pytest.mark.parametrize("pace, interval, n_ticks, expected", [
+    (10, 100, 7, 7),    # one unit a tick
+    (3, 100, 10, 3),    # 0.3 a tick: 0.3, 0.6, 0.9, 1.2 → 1 (0.2 kept), ..., 1.0 at the 10th → 3
+    (30, 50, 4, 6),     # 1.5 a tick: 1, 2, 1, 2
+    (1, 250, 9, 2),     # a quarter a tick: one unit every fourth tick
+])
+def test_the_pace_control_sets_units_per_second(name, pace, interval, n_ticks, expected):
+    w = PACED[name](pace=pace, interval=interval)
+    assert w.controls["pace"].description == f"{w.unit}s/s"
+    ticks(w, n_ticks)
+    assert units_done(w) == expected
+
+
+@pytest.mark.parametrize("name", list(PACED))
+def test_the_pace_can_change_while_playing_and_max_runs_a_whole_chunk(name):
+    w = PACED[name](pace=10, interval=100)
+    ticks(w, 2)
+    w.set(pace=3)                  # 0.3 a tick from here on
+    ticks(w, 4)
+    assert units_done(w) == 3
+    w.set(pace="max")
+    ticks(w, 1)
+    assert units_done(w) > 4, "at max a tick runs as many units as its budget allows"
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_an_impossible_pace_is_refused_in_one_sentence(cls):
+    with pytest.raises(ValueError, match=r"pace must be one of 1, 3, 10, 30, 100, 300, 1000, max "
+                                         rf"\({cls.unit}s a second\), got 7\.$"):
+        cls(pace=7)
+    with pytest.raises(ValueError, match="got 'fast'"):
+        cls().set(pace="fast")
+
+
+# 04: the learning-rate explorer (J(w) = (w − 2)²/20 from w = −8: the distance to the minimum is
+# multiplied by |1 − α/10| per step)
+
+def _gd_step(sign):
+    def gradient_descent_step(w, dw, lr):
+        return w - sign * lr * dw
+    return gradient_descent_step
+
+
+def _gd_step_that_forgets():
+    def gradient_descent_step(w, dw, lr):
+        return w   # the step is computed nowhere
+    return gradient_descent_step
+
+
+def test_explorer_says_when_the_learners_step_diverges():
+    ex = LearningRateExplorer(lr=0.5, steps=20, step_fn=_gd_step(-1))
+    # theirs: 10 · 1.05²⁰ from the minimum; the reference's point: 10 · 0.95²⁰
+    assert (f"Your gradient_descent_step is diverging: the distance to the minimum grew from 10 "
+            f"to {10 * 1.05**20:.3g} in 20 steps at α = 0.5, where the reference step brings it "
+            f"down to {10 * 0.95**20:.3g};") in ex.status
+    assert "26.5" in ex.status and "3.58" in ex.status
+    assert ex.status.endswith("Running your gradient_descent_step; course_lib's reference for "
+                              "the rest.")
+
+
+def test_explorer_says_when_the_learners_step_stalls():
+    ex = LearningRateExplorer(lr=0.5, steps=20, step_fn=_gd_step_that_forgets())
+    assert ("Your gradient_descent_step has stalled: the point is still 10 from the minimum after "
+            f"20 steps, where the reference step's point is {10 * 0.95**20:.3g} from it;") \
+        in ex.status
+
+
+def test_explorer_alpha_50_diverges_whoever_steps():
+    # |1 − 50/10| = 4: after k steps the point is 10 · 4^k away, and the path stops once |w| passes
+    # 10¹², at k = 19 (10 · 4¹⁸ = 6.9·10¹¹, 10 · 4¹⁹ = 2.7·10¹²)
+    expected = (f"Gradient descent is diverging: the distance to the minimum grew from 10 to "
+                f"{10 * 4.0**19:.3g} in 19 steps; α = 50 is too large for this cost")
+    for step_fn in (None, _gd_step(1)):
+        ex = LearningRateExplorer(steps=20, step_fn=step_fn)
+        ex.preset_buttons[3].click()
+        assert ex.controls["lr"].value == 50
+        assert expected in ex.status, "the learning rate is blamed, never the right step"
+        assert "Your" not in ex.status
+
+
+@pytest.mark.parametrize("step_fn", [None, _gd_step(1)], ids=["reference", "learners"])
+@pytest.mark.parametrize("dims", [1, 2])
+def test_explorer_says_nothing_when_descent_goes_well(step_fn, dims):
+    ex = LearningRateExplorer(steps=20, dims=dims, step_fn=step_fn)
+    for lr in (0.5, 5, 15):
+        ex.set(lr=lr)
+        ex.set(steps=100)
+        assert ex.warning is None, (lr, ex.status)
+        ex.set(steps=20)
+    assert "diverging" not in ex.status and "stalled" not in ex.status
+
+
+def test_explorer_the_crawling_preset_is_called_stalled_by_its_learning_rate():
+    ex = LearningRateExplorer(lr=5e-10, steps=20, step_fn=_gd_step(1))
+    assert ("Gradient descent has stalled: the point is still 10 from the minimum after 20 steps; "
+            "α = 5e-10 is too small to move it visibly.") in ex.status
+
+
+# 06: the optimizer race (ravine f = x²/20 + y² from (−8, 1.5), where f = 3.2 + 2.25 = 5.45)
+
+def _ravine(x, y):
+    return x**2 / 20 + y**2
+
+
+def test_race_names_the_learners_rule_that_diverged():
+    def sgd_update(w, dw, state, lr):
+        return w + lr * dw, state   # uphill
+
+    race = OptimizerRace(functions=dict(sgd_update=sgd_update))
+    race.step(30)
+    # theirs: x·(1 + 0.9/10) and y·(1 + 0.9·2) per step; gone once a coordinate passes 10⁶
+    k = next(k for k in range(1, 30) if max(8 * 1.09**k, 1.5 * 2.8**k) > 1e6)
+    assert k == 14
+    theirs = _ravine(-8 * 1.09**k, 1.5 * 2.8**k)
+    ref = _ravine(-8 * 0.91**k, 1.5 * (-0.8) ** k)   # course_lib's: factors 1 − 0.09 and 1 − 1.8
+    assert (f"Your sgd_update diverged: f rose from 5.45 to {theirs:.3g} in 14 steps, where "
+            f"course_lib's sgd_update brings it down to {ref:.3g};") in race.status
+    assert race.diverged["SGD"] and not race.reference["SGD"]["diverged"]
+    assert "Running your sgd_update" in race.status
+
+
+def test_race_names_the_learners_rule_that_stalled():
+    def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        return w, state   # the step is never applied
+
+    race = OptimizerRace(functions=dict(adam_update=adam_update))
+    race.step(9)
+    assert race.warning is None, "ten steps before a rule is called stalled"
+    race.step(1)
+    # course_lib's Adam by hand (η = 0.3), ten steps from the start
+    g = lambda p: np.array([p[0] / 10, 2 * p[1]])  # noqa: E731
+    w, m, v = np.array([-8.0, 1.5]), np.zeros(2), np.zeros(2)
+    for t in range(1, 11):
+        m = 0.9 * m + 0.1 * g(w)
+        v = 0.999 * v + 0.001 * g(w) ** 2
+        w = w - 0.3 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    assert (f"Your adam_update stalled: f is still 5.45 after 10 steps (the point moved 0), where "
+            f"course_lib's adam_update brings it down to {_ravine(*w):.3g};") in race.status
+    assert race.status.count("Your ") == 1, "only the rule that stalled is named"
+
+
+def test_race_a_learning_rate_too_large_is_named_without_blaming_anyone():
+    race = OptimizerRace()
+    race.set(lr_SGD=3.0)   # |1 − 3·2| = 5 across the ravine: 1.5 · 5^k passes 10⁶ at k = 9
+    race.step(30)
+    assert "SGD diverged at step 9: η = 3 is too large for the ravine" in race.status
+    assert "Your" not in race.status
+
+
+@pytest.mark.parametrize("surface", ["ravine", "saddle"])
+def test_race_says_nothing_for_right_rules_and_the_defaults(surface):
+    def momentum_update(w, dw, state, lr, gamma=0.9):
+        v = gamma * state.get("v", 0) + lr * dw
+        return w - v, {"v": v}
+
+    for functions in (None, dict(momentum_update=momentum_update)):
+        race = OptimizerRace(surface, functions=functions)
+        race.step(race.max_steps)
+        assert race.warning is None, race.status
+        assert "diverged" not in race.status and "stalled" not in race.status
+
+
+# 07: the regularization view (defaults: 40 training points, one batch an epoch, Adam 0.01)
+
+def _zero_dropout_forward(x, rate, rng, training=True):
+    from course_lib import functional
+    out, cache = functional.dropout_forward(x, rate, rng, training)
+    return out * 0, cache   # every unit dropped: nothing reaches the output layer
+
+
+def _uphill_dropout_backward(dout, cache):
+    from course_lib import functional
+    return -functional.dropout_backward(dout, cache)
+
+
+def _status_loss_figures(status):
+    import re
+    found = re.search(r"the loss rose from ([\d.e+-]+) to ([\d.e+-]+) in (\d+) epochs;", status)
+    assert found, status
+    return float(found[1]), float(found[2]), int(found[3])
+
+
+def test_regularization_view_says_when_the_learners_dropout_makes_training_diverge():
+    view = RegularizationView(functions=dict(dropout_backward=_uphill_dropout_backward))
+    view.step(60)
+    assert "Training is diverging: the loss rose from" in view.status
+    assert "check your dropout_backward:" in view.status
+    first, last, n = _status_loss_figures(view.status)
+    loss = view.history["loss"]
+    assert n >= 20 and last > 1.5 * first, "the sentence quotes what the curve shows"
+    assert first == pytest.approx(loss[0], rel=2e-3) and last == pytest.approx(loss[n - 1], rel=2e-3)
+    assert "Running your dropout_backward" in view.status
+
+
+def test_regularization_view_says_when_the_learners_dropout_stalls_training():
+    view = RegularizationView(functions=dict(dropout_forward=_zero_dropout_forward))
+    view.step(299)
+    assert view.warning is None
+    view.step(1)
+    # the output layer sees only zeros: its first answer is sigmoid(0) = 1/2 for every point
+    # (loss ln 2), and its bias alone can only learn the class balance p, loss H(p)
+    p = view.data["y_train"].mean()
+    floor = -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    assert (f"Training has stalled: the loss is {floor:.3g} after 300 epochs, no lower than at "
+            f"the start ({np.log(2):.3g}); check your dropout_forward:") in view.status
+
+
+def test_regularization_view_names_the_learners_l2_and_dropout_and_is_quiet_when_right():
+    from course_lib import functional
+
+    def l2_penalty(W, lam):
+        return lam * (W**2).sum(), 2 * lam * W
+
+    def dropout_forward(x, rate, rng, training=True):
+        return functional.dropout_forward(x, rate, rng, training)
+
+    def dropout_backward(dout, cache):
+        return functional.dropout_backward(dout, cache)
+
+    mine = dict(l2_penalty=l2_penalty, dropout_forward=dropout_forward,
+                dropout_backward=dropout_backward)
+    for functions in (None, mine):
+        view = RegularizationView(l2=0.01, dropout=0.2, functions=functions)
+        view.step(300)
+        assert view.warning is None, view.status
+    assert view.status == ("Running your l2_penalty, dropout_forward, dropout_backward; "
+                           "course_lib's reference for the rest.")
+    plain = RegularizationView()
+    plain.step(300)
+    assert plain.warning is None and plain.status == "Running course_lib's reference functions."
+
+
+# 08: the batch-norm view (the network with batch norm runs the learner's functions)
+
+def test_batchnorm_view_says_when_the_learners_update_diverges():
+    def sgd_update(w, dw, state, lr):
+        return w + lr * dw, state
+
+    view = BatchNormView(depth=3, units=16, functions=dict(sgd_update=sgd_update))
+    view.step(19)
+    assert view.warning is None, "twenty epochs before a rise counts"
+    view.step(1)
+    first, last = view.history["with"][0], view.history["with"][-1]
+    assert last > 1.5 * first
+    assert (f"Training with batch norm is diverging: the loss rose from {first:.3g} to "
+            f"{last:.3g} in 20 epochs; check your sgd_update:") in view.status
+
+
+def test_batchnorm_view_says_when_the_learners_batchnorm_stalls_training():
+    def batchnorm_backward(dout, cache):
+        from course_lib import functional
+        dx, dgamma, dbeta = functional.batchnorm_backward(dout, cache)
+        return dx * 0, dgamma * 0, dbeta * 0   # no gradient gets through
+
+    view = BatchNormView(depth=3, units=16, functions=dict(batchnorm_backward=batchnorm_backward))
+    view.step(300)
+    first, last = view.history["with"][0], view.history["with"][-1]
+    assert last > 0.99 * first
+    assert (f"Training with batch norm has stalled: the loss is {last:.3g} after 300 epochs, no "
+            f"lower than at the start ({first:.3g}); check your batchnorm_backward:") in view.status
+
+
+def test_batchnorm_view_is_quiet_for_the_reference_and_right_functions():
+    from course_lib import functional
+
+    def batchnorm_forward(x, gamma, beta, state, training=True, eps=1e-5, momentum=0.9):
+        return functional.batchnorm_forward(x, gamma, beta, state, training, eps, momentum)
+
+    for functions in (None, dict(batchnorm_forward=batchnorm_forward)):
+        view = BatchNormView(functions=functions)
+        view.step(300)
+        assert view.warning is None, view.status
+    assert view.status == "Running your batchnorm_forward; course_lib's reference for the rest."

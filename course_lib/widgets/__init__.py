@@ -22,6 +22,19 @@ exactly as the browser would (``controls`` lists them); ``play()``, ``pause()``,
 ``state()`` returns what is shown as plain values; ``artists`` holds the matplotlib artists;
 ``status`` is the status line's text.
 
+Pace: every widget takes ``pace=`` (``controls["pace"]``, the slider beside the clock): units a
+second while playing, one of 1, 3, 10, 30, 100, 300, 1000 or "max" (epochs for 05, 07, 08 and
+09, optimizer steps for 04 and 06); any other value is refused with one sentence. Each tick owes
+``pace × interval / 1000`` units, the fractions carried over to the next tick; "max" does as
+many as a tick's budget allows. Defaults: 10 steps/s for 04, 30 for 06, "max" for the others.
+
+Status line: it names the learner's functions in use ("Running your adam_update; course_lib's
+reference for the rest.") and, when their code makes training diverge or stall, says so first
+in one sentence with the figures seen (``warning``): the loss for 05, 07, 08 (the network with
+batch norm) and 09; the distance to the minimum for 04 and the value of f per optimizer for 06,
+where course_lib's rule runs beside the learner's so that a learning rate that is too large or
+too small is named as the cause instead of their code ("Your adam_update stalled: ...").
+
 Drawing: each widget owns a figure on an ipympl canvas (whatever the notebook's ``%matplotlib``
 backend); moving artists are redrawn over a cached background and only the changed pixels are
 sent. Training runs in chunks of about 35 ms per tick of an ipywidgets ``Play`` clock, which
@@ -31,7 +44,8 @@ Headless (``COURSE_HEADLESS=1`` or ``NBGRADER_EXECUTION`` set, as under nbgrader
 and validate; set ``COURSE_HEADLESS=1`` for nbval and nbclient runs): building a widget trains
 nothing (``pretrain=`` epochs are skipped) and draws nothing (one evaluation of the boundary grid
 at most), and without a browser the ``Play`` clock never ticks, so a cell that displays a widget
-costs a fraction of a second. ``step(n)`` still does exactly n units when a cell asks for it.
+costs a fraction of a second. ``step(n)`` still does exactly n units when a cell asks for it
+(the pace is for the clock only).
 """
 
 from .base import headless

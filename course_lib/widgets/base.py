@@ -4,10 +4,11 @@
 - ``LiveFigure``: a matplotlib figure on an ipympl canvas whose moving parts are redrawn in place
   (restore the cached background, draw the animated artists, send the changed pixels), with a
   full redraw only when axes limits change.
-- ``LiveWidget``: the play / pause / step / reset clock, the status line, and the
-  ``course_lib.using`` scope that runs the learner's functions (``functions=`` or an enclosing
-  ``using``), with every failure reported in one sentence instead of an exception inside a
-  callback.
+- ``LiveWidget``: the play / pause / step / reset clock, the pace control (units a second), the
+  status line, and the ``course_lib.using`` scope that runs the learner's functions
+  (``functions=`` or an enclosing ``using``), with every failure reported in one sentence
+  instead of an exception inside a callback.
+- ``loss_warning``: the one sentence a training view shows when its loss diverges or stalls.
 - ``Trainer``: a network, its optimizer (and L2) trained one epoch at a time by
   ``course_lib.train.run_epoch``, the loop ``fit`` runs.
 """
@@ -201,6 +202,10 @@ def thin(x, max_points: int = 600):
 
 # --- the widget skeleton --------------------------------------------------------------------
 
+PACES = (1, 3, 10, 30, 100, 300, 1000, "max")  # units (epochs, steps) a second: the pace control
+RISE_AFTER = 20    # a loss 1.5 times its first value after this many units: diverging
+STALL_AFTER = 300  # a loss no lower than 0.99 of its first value after this many units: stalled
+
 _STATUS_COLOURS = {"info": "#444", "warning": "#8a5a00", "error": "#b00020"}
 
 
@@ -208,16 +213,25 @@ class LiveWidget:
     """Play / pause / step / reset, a status line, and guarded calls into the learner's code.
 
     Subclasses implement ``_advance(n)`` (train or step ``n`` units), ``_frame()`` (one clock
-    tick: a short chunk of work, then a redraw), ``_redraw(full)`` and ``_reset()``, and put
-    their layout in ``self.ui``. The clock is an ipywidgets ``Play``: it ticks in the browser,
+    tick: a short chunk of work, usually ``_paced(one_unit)``, then a redraw), ``_redraw(full)``
+    and ``_reset()``, and put their layout in ``self.ui``. ``warning`` holds the one sentence
+    said when the learner's code makes training diverge or stall (None while all is well).
+
+    The pace control (``controls["pace"]``, one of ``PACES``) sets how many units a second the
+    clock runs: each tick owes ``pace × interval / 1000`` units, the fractions carried to the
+    next tick; "max" runs as many as ``frame_budget`` allows. Either way a tick does at most
+    ``max_units_per_frame`` units and stops when its ``frame_budget`` is spent (the units left
+    are dropped, not owed: a slow machine shows a slower pace, never a burst). The clock is an ipywidgets ``Play``: it ticks in the browser,
     so pausing stops the next tick at once, and it never ticks without a browser (headless).
     The browser sends at most one tick while the kernel is still busy with the previous one
     (ipywidgets keeps one message in flight per widget), so slow frames never pile up."""
 
     unit = "step"
     frame_budget = 0.035  # seconds of work per clock tick, so the kernel keeps answering
+    max_units_per_frame = 200
 
-    def __init__(self, functions: dict | None = None, interval: int = 100):
+    def __init__(self, functions: dict | None = None, interval: int = 100, pace="max"):
+        pace = self._check_pace(pace)
         self.functions = learner_functions(functions)  # run inside the widget's using scope
         # functions course_lib has no name for (a notebook's gradient_descent_step): the widget
         # calls these itself, checked by overrides.fallback like the others
@@ -225,6 +239,8 @@ class LiveWidget:
         self.headless = headless()
         self.notes: list[str] = []  # one sentence per problem met (overrides, errors)
         self.error: str | None = None
+        self.warning: str | None = None  # training diverges or stalls: one sentence
+        self._pace_credit = 0  # thousandths of a unit owed to the next tick
         self.clock = W.Play(value=0, min=0, max=10**9, step=1, interval=int(interval),
                             show_repeat=False, description="",
                             layout=W.Layout(width="auto"), tooltip="play / pause")
@@ -238,6 +254,9 @@ class LiveWidget:
         self.counter = W.HTML(layout=W.Layout(min_width="150px"))
         self.status_line = W.HTML(layout=W.Layout(width="100%"))
         self.controls: dict[str, W.Widget] = {}
+        self.controls["pace"] = W.SelectionSlider(
+            options=[(str(p), p) for p in PACES], value=pace, description=f"{self.unit}s/s",
+            tooltip=f"{self.unit}s a second while playing", **slider_style("230px", "60px"))
         self.step_size = 1
         self.ui: W.Box | None = None
 
@@ -277,6 +296,7 @@ class LiveWidget:
     def reset(self):
         """Back to the start (new initial state, empty curves); keeps the settings."""
         self.error = None
+        self.warning = None
         self._guarded(self._reset)
         self._guarded(self._redraw, True)
         return self
@@ -287,9 +307,23 @@ class LiveWidget:
         if unknown:
             raise KeyError(f"no control called {', '.join(map(repr, unknown))}; "
                            f"the controls are {', '.join(self.controls)}.")
+        if "pace" in values:
+            self._check_pace(values["pace"])
         for name, value in values.items():
             self._set_control(self.controls[name], value)
         return self
+
+    @classmethod
+    def _check_pace(cls, pace):
+        if isinstance(pace, bool) or pace not in PACES:
+            raise ValueError(f"pace must be one of {', '.join(map(str, PACES))} ({cls.unit}s a "
+                             f"second), got {pace!r}.")
+        return pace
+
+    @property
+    def pace(self):
+        """Units a second while playing (``"max"``: as many as each tick's budget allows)."""
+        return self.controls["pace"].value
 
     @staticmethod
     def _set_control(control, value):
@@ -344,6 +378,32 @@ class LiveWidget:
                     self.notes.append(message)
             self._show_status()
 
+    def yours(self) -> str:
+        """The learner's functions in use, as words ('train_network and sigmoid_forward');
+        '' when only course_lib's reference runs."""
+        everyone = {**self.functions, **self.own_functions}
+        return as_words([n for n, f in everyone.items() if not f.failed])
+
+    def _units_due(self) -> int | None:
+        """How many units this tick owes at the chosen pace (fractions carried over to the
+        next tick); None at "max"."""
+        pace = self.controls["pace"].value
+        if pace == "max":
+            return None
+        self._pace_credit += pace * self.clock.interval  # in thousandths of a unit
+        due = min(self._pace_credit // 1000, self.max_units_per_frame)
+        self._pace_credit = min(self._pace_credit - 1000 * due, 999)  # never a backlog
+        return int(due)
+
+    def _paced(self, work) -> int:
+        """This tick's share of ``work`` (one unit a call; returning False stops early):
+        the units due at the chosen pace, or at "max" as many as the frame budget allows.
+        Returns how many ran."""
+        due = self._units_due()
+        if due is None:
+            return timed_chunk(work, self.frame_budget, self.max_units_per_frame)
+        return timed_chunk(work, self.frame_budget, due) if due else 0
+
     def _show_status(self):
         parts, kind = [], "info"
         if self.error:
@@ -356,23 +416,35 @@ class LiveWidget:
         if self.notes:
             parts.extend(self.notes)
             kind = "error" if self.error else "warning"
-        everyone = {**self.functions, **self.own_functions}
-        mine = [n for n, f in everyone.items() if not f.failed]
-        if mine:
-            parts.append("Running your " + ", ".join(mine) + "; course_lib's reference for the "
-                         "rest.")
+        running = self._running()
+        if running:
+            parts.append(running)
         elif not parts:
-            parts.append("Running course_lib's reference functions.")
+            parts.append(self.reference_only)
         self._status_text = " ".join(parts)
         colour = _STATUS_COLOURS[kind]
         self.status_line.value = (f'<span class="course-status" style="color:{colour}">'
                                   f"{html.escape(self._status_text)}</span>")
 
     _status_text = ""
+    reference_only = "Running course_lib's reference functions."
+
+    def _running(self) -> str | None:
+        """What of the learner's runs, as the status line's last sentence (None: nothing)."""
+        everyone = {**self.functions, **self.own_functions}
+        mine = [n for n, f in everyone.items() if not f.failed]
+        if not mine:
+            return None
+        return "Running your " + ", ".join(mine) + "; course_lib's reference for the rest."
 
     def _transport(self):
-        return W.HBox([self.clock, self.step_button, self.reset_button, self.counter],
-                      layout=W.Layout(align_items="center"))
+        return W.HBox([self.clock, self.step_button, self.reset_button, self.counter,
+                       self.controls["pace"]],
+                      layout=W.Layout(align_items="center", flex_flow="row wrap"))
+
+    def _settings(self) -> list:
+        """The controls other than the pace (which sits beside the clock)."""
+        return [w for name, w in self.controls.items() if name != "pace"]
 
     def _new_figure(self, figsize, **axes):
         """A fresh ``LiveFigure`` (``self.live``, ``self.figure``) with one axes per keyword,
@@ -400,6 +472,41 @@ class LiveWidget:
 
     def _reset(self):  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def as_words(names) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
+    names = list(names)
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
+def loss_warning(losses, unit: str, yours: str = "", lr: float | None = None,
+                 what: str = "Training") -> str | None:
+    """One sentence when ``losses`` (one per ``unit``, oldest first) show training diverging
+    (not finite, or above 1.5 times the first value after ``RISE_AFTER`` units) or stalled (no
+    lower than 0.99 of the first value after ``STALL_AFTER`` units); None otherwise.
+    ``yours``: the learner's functions in use, as words (the hint names them); ``lr``: the
+    learning rate, named in the hint when only the reference runs."""
+    n = len(losses)
+    if n == 0:
+        return None
+    first, last = float(losses[0]), float(losses[-1])
+    units = f"{n} {unit}" + ("s" if n != 1 else "")
+    rate = f" ({lr:g})" if lr is not None else ""
+    if not math.isfinite(last) or (n >= RISE_AFTER and last > 1.5 * first):
+        hint = (f"check your {yours}: a gradient or an update with the wrong sign climbs like "
+                f"this, and so does a learning rate{rate} that is too large"
+                if yours else f"the learning rate{rate} is too large: lower it and press Reset")
+        verb = "rose" if math.isfinite(last) else "went"
+        return (f"{what} is diverging: the loss {verb} from {first:.3g} to {last:.3g} in "
+                f"{units}; {hint}.")
+    if n >= STALL_AFTER and last > 0.99 * first:
+        hint = (f"check your {yours}: an update that leaves the weights as they were, or an "
+                "output or gradient of all zeros, stops training like this"
+                if yours else "try a larger learning rate or another network")
+        return (f"{what} has stalled: the loss is {last:.3g} after {units}, no lower than at the "
+                f"start ({first:.3g}); {hint}.")
+    return None
 
 
 def sentence(err: Exception) -> str:

@@ -16,7 +16,15 @@ import numpy as np
 from .. import datasets, layers, optim, train
 from ..backend import to_device, to_numpy
 from . import base
-from .base import LiveWidget, epoch_limit, log_limits, log_slider, slider_style, thin
+from .base import (
+    LiveWidget,
+    epoch_limit,
+    log_limits,
+    log_slider,
+    loss_warning,
+    slider_style,
+    thin,
+)
 
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 4.0),
           "leaky_relu": (-0.2, 4.0)}
@@ -31,24 +39,28 @@ class BatchNormView(LiveWidget):
     ``activation``, ``depth``, ``optimizer`` (changing the last three starts again).
     ``step(n)`` trains both networks n epochs; ``histograms["with"][k]`` is the fraction of
     layer k's activations in each of the 30 bins over ``edges``; ``history``; ``state()``.
-    ``pretrain``: epochs trained while building (skipped when headless)."""
+    ``pretrain``: epochs trained while building (skipped when headless). ``pace``: epochs a
+    second while playing. The network with batch norm runs every function of the learner's in
+    scope (their ``batchnorm_forward`` / ``batchnorm_backward``): when its loss diverges or
+    stalls the status line says so in one sentence naming them. (The network without batch
+    norm is the lesson's slow learner: it is not watched.)"""
 
     unit = "epoch"
+    max_units_per_frame = 100
 
     def __init__(self, dataset: str = "circles", *, depth: int = 5, units: int = 32,
                  activation: str = "sigmoid", optimizer: str = "SGD", lr: float = 0.5,
                  batch_size: int = 32, n: int = 300, noise: float = 0.08, seed: int = 0,
                  functions: dict | None = None, interval: int = 120, pretrain: int = 0,
-                 figsize=(8.8, 3.8)):
+                 pace="max", figsize=(8.8, 3.8)):
         if activation not in RANGES:
             raise ValueError(f"activation must be one of {', '.join(RANGES)}, got {activation!r}.")
         generators = {"circles": datasets.circles, "moons": datasets.moons,
                       "spirals": datasets.spirals, "XOR": datasets.xor_points}
         if dataset not in generators:
             raise ValueError(f"dataset must be one of {', '.join(generators)}, got {dataset!r}.")
-        super().__init__(functions, interval)
+        super().__init__(functions, interval, pace)
         self.seed, self.batch_size = seed, batch_size
-        self.max_epochs_per_frame = 100
         X, y = generators[dataset](n, noise, seed)
         self.X, self.y = to_device(X), to_device(y)
         s = slider_style
@@ -69,7 +81,7 @@ class BatchNormView(LiveWidget):
         if pretrain and not self.headless:
             self._guarded(self._advance, int(pretrain))
         self._guarded(self._redraw, True)
-        self._box([W.HBox(list(c.values()), layout=W.Layout(flex_flow="row wrap")),
+        self._box([W.HBox(self._settings(), layout=W.Layout(flex_flow="row wrap")),
                    self._transport(), self.live.canvas, self.status_line], "batchnorm-view")
 
     # -- networks ---------------------------------------------------------------------------
@@ -87,6 +99,7 @@ class BatchNormView(LiveWidget):
         self.history = {kind: [] for kind in KINDS}
         self.edges = np.linspace(*RANGES[act], BINS + 1)
         self.histograms = {kind: [np.zeros(BINS) for _ in range(depth)] for kind in KINDS}
+        self.warning = None
         self._captured = {kind: [] for kind in KINDS}
         if getattr(self, "live", None) is None or self._layout != (depth, act):
             self._make_figure()
@@ -99,6 +112,9 @@ class BatchNormView(LiveWidget):
             loss = trainer.epoch(self.X, self.y, forward=recording(trainer.model, captured))
             self.history[kind].append(loss)
             self._captured[kind] = captured
+        if not self.warning:
+            self.warning = loss_warning(self.history["with"], self.unit, self.yours(),
+                                        self.controls["lr"].value, "Training with batch norm")
         return True
 
     def _advance(self, n):
@@ -106,7 +122,7 @@ class BatchNormView(LiveWidget):
             self._one_epoch()
 
     def _frame(self):
-        base.timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
+        self._paced(self._one_epoch)
         self._redraw()
 
     def _count(self):

@@ -17,8 +17,15 @@ import numpy as np
 
 from .. import datasets, losses, optim
 from ..lessons import capstone
-from . import base
-from .base import LiveWidget, epoch_limit, log_limits, log_slider, slider_style
+from .base import (
+    LiveWidget,
+    as_words,
+    epoch_limit,
+    log_limits,
+    log_slider,
+    loss_warning,
+    slider_style,
+)
 
 GRID = 16  # test images shown (4 × 4)
 
@@ -29,14 +36,16 @@ class CapstoneView(LiveWidget):
 
     Controls ``lr`` and ``width`` (a new width starts again). ``step(n)`` trains n epochs;
     ``history`` holds "loss", "val_loss", "val_accuracy"; ``predictions`` the answers shown for
-    the grid's test images; ``state()``."""
+    the grid's test images; ``state()``. ``pace``: epochs a second while playing. When the loss
+    diverges or stalls the status line says so in one sentence, naming the learner's functions."""
 
     unit = "epoch"
+    max_units_per_frame = 5
 
     def __init__(self, *, functions: dict | None = None, lr: float = 3e-3, width: int = 64,
                  batch_size: int = 32, seed: int = 0, interval: int = 150, pretrain: int = 0,
-                 figsize=(9.6, 3.6)):
-        super().__init__(None, interval)
+                 pace="max", figsize=(9.6, 3.6)):
+        super().__init__(None, interval, pace)
         functions = dict(functions or {})
         unknown = set(functions) - {"init_params", "model_forward", "model_backward", "evaluate"}
         if unknown:
@@ -62,7 +71,7 @@ class CapstoneView(LiveWidget):
         if pretrain and not self.headless:
             self._guarded(self._advance, int(pretrain))
         self._guarded(self._redraw, True)
-        self._box([W.HBox(list(c.values())), self._transport(), self.live.canvas,
+        self._box([W.HBox(self._settings()), self._transport(), self.live.canvas,
                    self.status_line], "capstone-view")
 
     # -- the network ------------------------------------------------------------------------
@@ -74,6 +83,7 @@ class CapstoneView(LiveWidget):
         self.rng = np.random.default_rng(self.seed)
         self.epoch = 0
         self.history = {"loss": [], "val_loss": [], "val_accuracy": []}
+        self.warning = None
         self.predictions = self._predict()
         self._limits = {"x": 20.0, "y": (0.03, 3.0)}
 
@@ -104,6 +114,9 @@ class CapstoneView(LiveWidget):
         self.history["val_loss"].append(float(val_loss))
         self.history["val_accuracy"].append(float(val_acc))
         self.predictions = self._predict()
+        if not self.warning:
+            self.warning = loss_warning(self.history["loss"], self.unit, as_words(self.net.own),
+                                        lr)
         return True
 
     def _advance(self, n):
@@ -111,7 +124,7 @@ class CapstoneView(LiveWidget):
             self._one_epoch()
 
     def _frame(self):
-        base.timed_chunk(self._one_epoch, self.frame_budget, 5)
+        self._paced(self._one_epoch)
         self._redraw()
 
     # -- figure -----------------------------------------------------------------------------
@@ -168,14 +181,11 @@ class CapstoneView(LiveWidget):
         self.counter.value = text
         self.live.refresh(full)
 
-    def _show_status(self):
-        super()._show_status()
-        if not self.error and not self.notes:
-            mine = self.net.own if hasattr(self, "net") else []
-            text = ("Running your " + ", ".join(mine) + ".") if mine else \
-                "Running course_lib's reference network."
-            self._status_text = text
-            self.status_line.value = f'<span class="course-status" style="color:#444">{text}</span>'
+    reference_only = "Running course_lib's reference network."
+
+    def _running(self):
+        mine = self.net.own if hasattr(self, "net") else []
+        return ("Running your " + ", ".join(mine) + ".") if mine else None
 
     def state(self) -> dict:
         return {"epoch": self.epoch, **{k: list(v) for k, v in self.history.items()},

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import overrides
 from ..lessons import surfaces
-from .base import LiveWidget, epoch_limit, log_slider, slider_style
+from .base import LiveWidget, epoch_limit, headless, log_slider, slider_style
 
 # --- learning-rate explorer -----------------------------------------------------------------
 
@@ -33,10 +33,26 @@ COSTS = {
 PRESETS = {"0.5": 0.5, "5": 5.0, "5e-10": 5e-10, "50": 50.0, "15": 15.0}
 PRESET_NOTES = {"0.5": "slow", "5": "fast", "5e-10": "crawls", "50": "diverges",
                 "15": "oscillates"}
+JUDGE_AFTER = 5       # steps before the explorer says "diverging" or "stalled" in its status
+STALLED = 1 - 1e-3    # the distance to the minimum shrank by less than 0.1 %: stalled
 
 
 def _gd_step_reference(w, dw, lr):
     return w - lr * dw
+
+
+def descend(update, cost, lr: float, steps: int):
+    """The points gradient descent visits on ``cost`` (``COSTS[dims]``) with ``update(w, dw,
+    lr) -> new w``: (≤ steps + 1, dims), the start first; it stops early once the point is
+    further than 10¹² (it has diverged; more steps would overflow)."""
+    w = cost["start"].copy()
+    path = [w]
+    for _ in range(steps):
+        w = update(w, cost["grad"](w), lr)
+        path.append(w)
+        if not np.all(np.isfinite(w)) or np.abs(w).max() > 1e12:
+            break
+    return np.array(path)
 
 
 def describe_path(path, minimum) -> tuple[str, float]:
@@ -64,17 +80,26 @@ class LearningRateExplorer(LiveWidget):
     ``LearningRateExplorer(lr=0.5, dims=1, steps=20, step_fn=gradient_descent_step)``: the
     preset buttons set Khan's α = 0.5 (slow), 5 (fast), 5·10⁻¹⁰ (crawls) and 50 (diverges),
     and 15 (oscillates). ``step_fn(w, dw, lr) -> new w`` is the learner's update (checked on its
-    first call; without it ``sgd_update`` in scope is used). ``step(n)`` takes n more steps;
-    ``path``, ``costs`` and ``verdict`` describe what is drawn; ``set(lr=50, dims=2)``."""
+    first call; by default the notebook's own ``gradient_descent_step`` when it has one, else
+    ``sgd_update`` in scope). ``step(n)`` takes n more steps; ``path``, ``costs`` and
+    ``verdict`` describe what is drawn; ``set(lr=50, dims=2)``. ``pace``: steps a second while
+    playing. After a few steps the status says in one sentence when the point diverges or
+    stalls, and whether the learner's step or the learning rate is the cause (the reference
+    step is run beside theirs to tell)."""
 
     unit = "step"
     max_steps = 100
+    max_units_per_frame = 100
 
     def __init__(self, lr: float = 0.5, *, dims: int = 1, steps: int = 20, step_fn=None,
-                 functions: dict | None = None, interval: int = 150, figsize=(8.4, 3.4)):
+                 functions: dict | None = None, interval: int = 100, pace=10,
+                 figsize=(8.4, 3.4)):
         if dims not in COSTS:
             raise ValueError(f"dims must be 1 or 2, got {dims!r}.")
-        super().__init__(functions, interval)
+        super().__init__(functions, interval, pace)
+        if step_fn is None and functions is None and not headless():
+            # the notebook's own gradient_descent_step (notebook 04), when there is one
+            step_fn = overrides.notebook_functions().get("gradient_descent_step")
         self.step_fn = None
         if step_fn is not None:
             self.step_fn = self._add_own_function(step_fn, _gd_step_reference, "step_fn")
@@ -102,7 +127,8 @@ class LearningRateExplorer(LiveWidget):
             W.HBox([c["lr"], c["dims"]], layout=W.Layout(flex_flow="row wrap")),
             W.HBox([W.Label("Khan (2019):"), *self.preset_buttons],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
-            W.HBox([self._transport(), c["steps"]], layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self._transport(), c["steps"]], layout=W.Layout(flex_flow="row wrap",
+                                                                    align_items="center")),
             self.live.canvas, self.status_line], "lr-explorer")
 
     # -- figure -----------------------------------------------------------------------------
@@ -142,19 +168,57 @@ class LearningRateExplorer(LiveWidget):
         new_w, _ = overrides.get("sgd_update")(w, g, {}, lr)
         return np.asarray(new_w, dtype=float)
 
+    def _theirs(self) -> str | None:
+        """The name of the learner's update drawing the path, None for the reference."""
+        if self.step_fn is not None and not self.step_fn.failed:
+            return self.step_fn.name
+        rule = self.functions.get("sgd_update")
+        return "sgd_update" if rule is not None and not rule.failed else None
+
     def _compute(self):
         cost = COSTS[self.dims]
         lr, steps = float(self.controls["lr"].value), self.controls["steps"].value
-        w = cost["start"].copy()
-        path = [w]
-        for _ in range(steps):
-            w = self._update(w, cost["grad"](w), lr)
-            path.append(w)
-            if not np.all(np.isfinite(w)) or np.abs(w).max() > 1e12:
-                break  # far enough to call it diverged; further steps overflow
-        self.path = np.array(path)
+        self.path = descend(self._update, cost, lr, steps)
         self.costs = np.array([cost["cost"](p) for p in self.path])
         self.verdict, self.rate = describe_path(self.path, cost["minimum"])
+        self.warning = self._judge(cost, lr, steps)
+
+    def _judge(self, cost, lr, steps) -> str | None:
+        """One sentence when the point diverges or stalls: the learner's step is blamed only
+        where the reference step, run from the same start, does not do the same."""
+        n = len(self.path) - 1
+        if n < JUDGE_AFTER:
+            return None
+        distance = np.linalg.norm(self.path - cost["minimum"], axis=1)
+        distance = distance[np.isfinite(distance)]
+        start, end = distance[0], distance[-1]
+        diverging = self.verdict == "diverging"
+        stalled = not diverging and end >= STALLED * start
+        if not (diverging or stalled):
+            return None
+        theirs = self._theirs()
+        ref_end = None
+        if theirs:
+            ref = descend(_gd_step_reference, cost, lr, steps)
+            ref_end = float(np.linalg.norm(ref[-1] - cost["minimum"]))
+        if diverging:
+            if theirs and ref_end < start:
+                return (f"Your {theirs} is diverging: the distance to the minimum grew from "
+                        f"{start:.3g} to {end:.3g} in {n} steps at α = {lr:g}, where the "
+                        f"reference step brings it down to {ref_end:.3g}; check the direction "
+                        "of its step (downhill is against the gradient).")
+            return (f"Gradient descent is diverging: the distance to the minimum grew from "
+                    f"{start:.3g} to {end:.3g} in {n} steps; α = {lr:g} is too large for this "
+                    "cost, so each step overshoots the minimum further than the last.")
+        if theirs and abs(ref_end - start) > (1 - STALLED) * start:  # the reference moves
+            return (f"Your {theirs} has stalled: the point is still {end:.3g} from the minimum "
+                    f"after {n} steps, where the reference step's point is {ref_end:.3g} from "
+                    "it; check that the point it returns has moved.")
+        if self.verdict == "oscillating":  # |1 − α c| = 1: it jumps to a point as far away
+            return (f"Gradient descent is stuck: the point jumps across the minimum and is still "
+                    f"{end:.3g} from it after {n} steps; α = {lr:g} is too large to settle.")
+        return (f"Gradient descent has stalled: the point is still {end:.3g} from the minimum "
+                f"after {n} steps; α = {lr:g} is too small to move it visibly.")
 
     def _redraw(self, full: bool = False):
         self._compute()
@@ -204,7 +268,10 @@ class LearningRateExplorer(LiveWidget):
         if self.controls["steps"].value >= self.max_steps:
             self.pause()
             return
-        self._advance(1)
+        due = self._units_due()  # the steps owed at the chosen pace; "max": all that are left
+        due = self.max_units_per_frame if due is None else due
+        if due:
+            self._advance(due)
 
     def _reset(self):
         self.controls["steps"].value = 0
@@ -241,21 +308,28 @@ class OptimizerRace(LiveWidget):
     uses the update rule in scope, so the learner's own rules race. Sliders: one learning rate
     per optimizer (``lr_SGD``, ``lr_Adam``, ...), ``gamma``, ``rho``, ``beta1``, ``beta2``;
     changing one replays the race to the current step. Choosing a surface restores its default
-    learning rates. ``step(n)``; ``paths[name]`` lists the points visited; ``state()``."""
+    learning rates. ``step(n)``; ``paths[name]`` lists the points visited; ``state()``.
+    ``pace``: steps a second while playing.
+
+    Each of the learner's rules races beside a shadow run of course_lib's rule with the same
+    settings: when theirs diverges or stalls where course_lib's does not, the status line names
+    it in one sentence ("Your adam_update stalled: ..."); a rule that diverges because its
+    learning rate is too large is named too."""
 
     unit = "step"
     max_steps = 400
-    steps_per_tick = 2
+    max_units_per_frame = 400
+    judge_after = 10  # steps before a rule is called stalled
 
     def __init__(self, surface: str = "ravine", *, optimizers=tuple(RULES), lr=None,
-                 functions: dict | None = None, interval: int = 100, figsize=(8.4, 3.6),
-                 **hyper):
+                 functions: dict | None = None, interval: int = 100, pace=30,
+                 figsize=(8.4, 3.6), **hyper):
         if surface not in SURFACES:
             raise ValueError(f"surface must be one of {', '.join(SURFACES)}, got {surface!r}.")
         unknown = [o for o in optimizers if o not in RULES]
         if unknown:
             raise ValueError(f"unknown optimizer {unknown[0]!r}; choose from {', '.join(RULES)}.")
-        super().__init__(functions, interval)
+        super().__init__(functions, interval, pace)
         self.names = list(optimizers)
         s = slider_style
         c = self.controls
@@ -277,12 +351,12 @@ class OptimizerRace(LiveWidget):
         for key, widget in c.items():
             if key == "surface":
                 widget.observe(self._on_surface, names="value")
-            else:
+            elif key != "pace":
                 widget.observe(self._on_hyper, names="value")
         self._make_figure(figsize)
         self._guarded(self._reset)
         self._guarded(self._redraw, True)
-        sliders = [w for k, w in c.items() if k != "surface"]
+        sliders = [w for k, w in c.items() if k not in ("surface", "pace")]
         self._box([c["surface"], W.HBox(sliders, layout=W.Layout(flex_flow="row wrap")),
                    self._transport(), self.live.canvas, self.status_line], "optimizer-race")
 
@@ -345,32 +419,80 @@ class OptimizerRace(LiveWidget):
         self.paths = {name: [start.copy()] for name in self.names}
         self.states = {name: {} for name in self.names}
         self.diverged = {name: False for name in self.names}
+        # course_lib's rule beside each of the learner's, to tell their bug from a bad setting
+        shadowed = [n for n in self.names if RULES[n] in self.functions]
+        self.reference = {name: {"path": [start.copy()], "states": {}, "diverged": False}
+                          for name in shadowed}
         self.steps = 0
+        self.warning = None
 
     def _step_all(self):
-        grad = SURFACES[self.surface]["grad"]
         for name in self.names:
-            if self.diverged[name]:
-                continue
-            w = self.paths[name][-1]
-            rule = overrides.get(RULES[name])
-            new_w, self.states[name] = rule(w.copy(), grad(w), self.states[name],
-                                            **self._hyper(name))
-            new_w = np.asarray(new_w, dtype=float).reshape(2)
-            self.paths[name].append(new_w)
-            if not np.all(np.isfinite(new_w)) or np.abs(new_w).max() > 1e6:
-                self.diverged[name] = True
+            if not self.diverged[name]:
+                self.diverged[name] = self._step_one(name, overrides.get(RULES[name]),
+                                                     self.paths[name], self.states)
+            ref = self.reference.get(name)
+            if ref is not None and not ref["diverged"]:
+                ref["diverged"] = self._step_one(name, overrides.reference(RULES[name]),
+                                                 ref["path"], ref["states"])
         self.steps += 1
+
+    def _step_one(self, name, rule, path, states) -> bool:
+        """One step of ``rule`` appended to ``path`` (its state in ``states[name]``); True once
+        the point is gone (not finite, or beyond 10⁶)."""
+        w = path[-1]
+        grad = SURFACES[self.surface]["grad"](w)
+        new_w, states[name] = rule(w.copy(), grad, states.get(name, {}), **self._hyper(name))
+        new_w = np.asarray(new_w, dtype=float).reshape(2)
+        path.append(new_w)
+        return not np.all(np.isfinite(new_w)) or np.abs(new_w).max() > 1e6
 
     def _advance(self, n):
         for _ in range(min(n, self.max_steps - self.steps)):
             self._step_all()
+        self.warning = self._judge()
+
+    def _judge(self) -> str | None:
+        """One sentence per rule that diverged or stalled: the learner's rule is blamed where
+        course_lib's, with the same settings, did not do the same."""
+        f = SURFACES[self.surface]["f"]
+        sentences = []
+        for name in self.names:
+            rule, path = RULES[name], self.paths[name]
+            k = len(path) - 1
+            f0, fk = float(f(*path[0])), float(f(*path[-1]))
+            checked = self.functions.get(rule)
+            ref = self.reference.get(name)
+            if checked is not None and not checked.failed and ref is not None:
+                ref_w = ref["path"][min(k, len(ref["path"]) - 1)]
+                ref_f = float(f(*ref_w))
+                if not ref["diverged"] and ref_f <= f0:  # course_lib's rule goes downhill here
+                    if self.diverged[name] or (k >= self.judge_after and fk > f0 + 0.5 * abs(f0)):
+                        sentences.append(
+                            f"Your {rule} diverged: f rose from {f0:.3g} to {fk:.3g} in {k} "
+                            f"steps, where course_lib's {rule} brings it down to {ref_f:.3g}; "
+                            "check the direction of its step (downhill is against the gradient).")
+                        continue
+                    moved = float(np.linalg.norm(path[-1] - path[0]))
+                    ref_moved = float(np.linalg.norm(ref_w - path[0]))
+                    if k >= self.judge_after and ref_moved > 0 and moved <= 1e-3 * ref_moved:
+                        sentences.append(
+                            f"Your {rule} stalled: f is still {fk:.3g} after {k} steps (the point "
+                            f"moved {moved:.2g}), where course_lib's {rule} brings it down to "
+                            f"{ref_f:.3g}; check that the w it returns has taken the step.")
+                        continue
+            if self.diverged[name]:
+                lr = self.controls[f"lr_{name}"].value
+                sentences.append(f"{name} diverged at step {k}: η = {lr:g} is too large for the "
+                                 f"{self.surface} (its steps overshoot further each time).")
+        return " ".join(sentences) or None
 
     def _frame(self):
         if self.steps >= self.max_steps:
             self.pause()
             return
-        self._advance(self.steps_per_tick)
+        due = self._units_due()  # the steps owed at the chosen pace; "max": all that are left
+        self._advance(self.max_units_per_frame if due is None else due)
         self._redraw()
 
     def _replay(self):

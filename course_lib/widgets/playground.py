@@ -17,7 +17,16 @@ from .. import datasets, layers, optim, overrides, plotting, regularization, tra
 from ..backend import to_device, to_numpy
 from ..lessons import xor
 from . import base
-from .base import LiveWidget, epoch_limit, log_limits, log_slider, sentence, slider_style, thin
+from .base import (
+    LiveWidget,
+    epoch_limit,
+    log_limits,
+    log_slider,
+    loss_warning,
+    sentence,
+    slider_style,
+    thin,
+)
 
 
 def _blobs(n, noise, seed):
@@ -34,9 +43,6 @@ DATASETS = {
 }
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
-PACES = (1, 3, 10, 30, 100, 300, 1000, "max")  # epochs per second (the pace control)
-STALL_EPOCHS = 300  # a loss that has not gone down by then gets one sentence
-RISE_EPOCHS = 20    # a loss 1.5 times its first value after this many epochs gets one too
 
 
 L2_VALUES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
@@ -58,6 +64,8 @@ class Playground(LiveWidget):
     or a function that builds one; the architecture controls are then disabled. ``data``:
     ``(X, y)`` of your own (2 features, labels 0/1) added to the data set picker. ``pretrain``:
     epochs trained while building (skipped when headless, so autograding stays fast).
+    ``pace``: epochs a second while playing (``PACES``; "max": as many as each tick allows).
+    When training diverges or stalls the status line says so in one sentence (``warning``).
     The plotted training loss is the data loss (binary cross-entropy, without the L2 term)."""
 
     unit = "epoch"
@@ -69,7 +77,7 @@ class Playground(LiveWidget):
                  seed: int = 0, functions: dict | None = None, model=None, data=None,
                  resolution: int = 100, interval: int = 100, controls=CONTROL_GROUPS,
                  pretrain: int = 0, figsize=(8.4, 3.6), train_network=None, pace="max"):
-        super().__init__(functions, interval)
+        super().__init__(functions, interval, pace)
         if train_network is None and functions is None:
             # the notebook's own train_network (notebook 05), when there is one
             train_network = (None if base.headless()
@@ -77,11 +85,8 @@ class Playground(LiveWidget):
         if train_network is not None:
             self.own_functions["train_network"] = overrides.fallback(
                 train_network, xor.train_network, "train_network", in_place=True)
-        self.warning: str | None = None
-        self._pace_credit = 0
         self.n, self.seed, self.data_seed = n, seed, seed
         self.resolution = int(resolution)
-        self.max_epochs_per_frame = 200
         self.custom_data = None
         choices = list(DATASETS)
         if data is not None:
@@ -101,13 +106,8 @@ class Playground(LiveWidget):
         self._user_snapshot = None
         self._make_controls(choices, dataset, noise, val_fraction, hidden_layers, units,
                             activation, batchnorm, optimizer, lr, batch_size, l2, dropout)
-        if pace not in PACES:
-            raise ValueError(f"pace must be one of {', '.join(map(str, PACES))}, got {pace!r}.")
         if "train_network" in self.own_functions:  # their loop: full batch, plain gradient descent
             self.controls["optimizer"].disabled = self.controls["batch_size"].disabled = True
-        self.controls["pace"] = W.SelectionSlider(
-            options=[(str(p), p) for p in PACES], value=pace, description="epochs/s",
-            **slider_style("230px", "60px"))
         self._make_figure(figsize)
         self._guarded(self._new_data)
         if pretrain and not self.headless:
@@ -178,9 +178,7 @@ class Playground(LiveWidget):
                     for g in ("data", "network", "training") if g in groups]
         if extra:
             children.append(W.HBox(extra, layout=W.Layout(flex_flow="row wrap")))
-        transport = self._transport()
-        transport.children = (*transport.children, c["pace"])
-        children += [transport, self.live.canvas, self.status_line]
+        children += [self._transport(), self.live.canvas, self.status_line]
         self._box(children, "playground", width="auto")
 
     # -- figure -----------------------------------------------------------------------------
@@ -315,32 +313,18 @@ class Playground(LiveWidget):
         self.history["val_loss"].append(val_loss)
         if not (math.isfinite(loss) and math.isfinite(val_loss)):
             self.pause()
-            cause = (f"your {self._yours()} may be the cause, or " if self._yours() else "")
+            cause = (f"your {self.yours()} may be the cause, or " if self.yours() else "")
             self.error = (f"the loss became {loss:g} at epoch {self.epoch}; {cause}the learning "
                           f"rate {self.trainer.lr:g} is too high: lower it and press Reset.")
             return False
         self._watch_progress()
         return True
 
-    def _yours(self) -> str:
-        """The learner's functions in use, as words ('train_network and sigmoid_forward')."""
-        everyone = {**self.functions, **self.own_functions}
-        names = [n for n, f in everyone.items() if not f.failed]
-        return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-
     def _watch_progress(self):
         """One sentence when training diverges or stalls (the first one found stays)."""
-        if self.warning:
-            return
-        first, last = self.history["loss"][0], self.history["loss"][-1]
-        yours = self._yours()
-        suspect = f"check your {yours}" if yours else "try another learning rate or network"
-        if self.epoch >= RISE_EPOCHS and last > 1.5 * first:
-            self.warning = (f"Training is diverging: the loss rose from {first:.3g} to "
-                            f"{last:.3g} in {self.epoch} epochs; {suspect}.")
-        elif self.epoch >= STALL_EPOCHS and last > 0.99 * first:
-            self.warning = (f"Training has stalled: the loss is {last:.3g} after {self.epoch} "
-                            f"epochs, no lower than at the start ({first:.3g}); {suspect}.")
+        if not self.warning:
+            self.warning = loss_warning(self.history["loss"], self.unit, self.yours(),
+                                        self.trainer.lr)
 
     def _advance(self, n):
         for _ in range(n):
@@ -348,15 +332,7 @@ class Playground(LiveWidget):
                 break
 
     def _frame(self):
-        pace = self.controls["pace"].value
-        if pace == "max":
-            base.timed_chunk(self._one_epoch, self.frame_budget, self.max_epochs_per_frame)
-        else:  # pace epochs a second: this tick's share, the fractions carried over
-            self._pace_credit += pace * self.clock.interval  # in thousandths of an epoch
-            due = min(int(self._pace_credit // 1000), self.max_epochs_per_frame)
-            self._pace_credit -= 1000 * due
-            if due:
-                base.timed_chunk(self._one_epoch, self.frame_budget, due)
+        self._paced(self._one_epoch)
         self._redraw()
 
     # -- drawing ----------------------------------------------------------------------------
@@ -443,7 +419,10 @@ class Playground(LiveWidget):
 class RegularizationView(Playground):
     """Notebook 07: a network big enough to overfit noisy data, with λ (L2) and dropout sliders.
 
-    ``RegularizationView(l2=0.0, dropout=0.0)``; the sliders act while it trains. Defaults: moons
+    ``RegularizationView(l2=0.0, dropout=0.0, functions=dict(l2_penalty=..., dropout_forward=...,
+    dropout_backward=...))``; the sliders act while it trains. Like the playground it has the
+    pace control and says in one sentence, naming your functions, when the loss diverges or
+    stalls. Defaults: moons
     with noise 0.35, 80 points of which half are for validation, 3 hidden layers of 32 ReLU
     units, Adam at 0.01, so without regularization the validation loss turns up while the training
     loss keeps falling."""
