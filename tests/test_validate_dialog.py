@@ -27,7 +27,7 @@ from grading_helpers import Case, correct_in_release, load_mutants, to_bytes, wi
 from test_browser import ARTIFACTS, CHROMIUM_FLAGS, _chromium, _free_port, _open, _playwright
 
 from course_lib.lessons import mistakes
-from course_lib.lessons.validate import count_line, with_summary
+from course_lib.lessons.validate import CourseValidator, count_line, with_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = Case(ROOT, "01_forward_propagation")
@@ -78,6 +78,30 @@ def test_the_summary_leads_with_the_count_and_every_message_whole():
     assert with_summary({}) == {}  # success stays nbgrader's
     changed = {"changed": [{"source": "a test cell"}]}
     assert with_summary(changed) == changed
+
+
+def test_each_message_is_the_exception_message_or_names_the_cell():
+    import nbformat
+
+    def cell(outputs=(), kind="code", **nbgrader):
+        made = (nbformat.v4.new_code_cell("x", outputs=list(outputs)) if kind == "code"
+                else nbformat.v4.new_markdown_cell("YOUR ANSWER HERE"))
+        made.metadata["nbgrader"] = nbgrader
+        return made
+
+    def error(name, value):
+        return nbformat.v4.new_output("error", ename=name, evalue=value,
+                                      traceback=["\x1b[31mwrapped\x1b[0m", "box"])
+
+    message = CourseValidator().message
+    assert message(cell([error("CheckFailed", "relu_forward: whole, not wrapped.")])) == (
+        "relu_forward: whole, not wrapped.")
+    assert message(cell([error("NotAttempted", "softmax is not implemented yet.")])) == (
+        "softmax is not implemented yet.")
+    assert message(cell([error("NameError", "name 'np' is not defined")])) == (
+        "NameError: name 'np' is not defined")
+    written = cell(kind="markdown", grade=True, solution=True, grade_id="written_search")
+    assert message(written) == "written_search: You did not provide a response."
 
 
 # --- JupyterLab as make lab starts it ---------------------------------------------------------

@@ -80,7 +80,8 @@ class CourseValidator(Validator):
 
     def message(self, cell) -> str:
         """The failed cell's error in one piece: a check's sentence, ``Name: message`` for any
-        other exception, or nbgrader's own words (stderr, partial credit, no response)."""
+        other exception, or nbgrader's own words (stderr, partial credit, no response) after
+        the cell's grade id, which says which answer is meant (``written_…: You did not…``)."""
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 text = strip_ansi(str(output.get("evalue", ""))).strip()
@@ -88,7 +89,9 @@ class CourseValidator(Validator):
                 if name in CHECK_EXCEPTIONS and text:
                     return text
                 return f"{name}: {text}" if text else name
-        return strip_ansi(self._extract_error(cell)).strip()
+        words = strip_ansi(self._extract_error(cell)).strip()
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        return f"{grade_id}: {words}" if grade_id else words
 
 
 def summary_entry(failed: list[dict]) -> dict:
