@@ -60,6 +60,7 @@ STUDENT_LAB_EXTENSIONS = {
     "jupyterlab_pygments",
 }
 STUDENT_SERVER_EXTENSIONS = {
+    "course_lib.lessons.validate",  # the Validate dialog leads with the failed checks
     "jupyter_lsp",
     "jupyter_server_terminals",
     "jupyterlab",
@@ -375,6 +376,7 @@ def test_postbuild_on_a_fresh_venv_leaves_the_student_facing_jupyter(tmp_path):
     assert {n for n, s in status.items() if s == "enabled"} == STUDENT_SERVER_EXTENSIONS, server
     assert {n for n, s in status.items() if s == "disabled"} == INSTRUCTOR_SERVER_EXTENSIONS, server
     assert re.search(r"nbgrader\.server_extensions\.validate_assignment\s+OK", server), server
+    assert re.search(r"course_lib\.lessons\.validate\s+OK", server), server
 
     # The kernel every notebook gets runs with one thread per BLAS / OpenMP pool.
     specs = json.loads(run_in(env, tmp_path, "jupyter", "kernelspec", "list", "--json"))
