@@ -113,6 +113,18 @@ def _make_lab_module():
     return module
 
 
+def test_make_lab_args_may_name_another_folder():
+    """``make lab ARGS="--notebook-dir=..."`` serves that folder: traitlets refuses a folder
+    given twice ("root_dir only accepts one value"), so make lab leaves its own out."""
+    lab = _make_lab_module()
+    default = lab.command(8888, [])
+    assert [a for a in default if a.startswith("--notebook-dir=")] == [
+        f"--notebook-dir={ROOT / 'notebooks'}"]
+    for option in ("--notebook-dir=/tmp/mine", "--ServerApp.root_dir=/tmp/mine"):
+        args = lab.command(8888, [option])
+        assert [a for a in args if a.split("=")[0] in lab.FOLDER_OPTIONS] == [option]
+
+
 class LearnersLab:
     """make lab's JupyterLab (tools/lab.py: its command, its JUPYTER_CONFIG_PATH, started from
     the repository) on 127.0.0.1, serving ``folder`` instead of notebooks/."""
@@ -131,10 +143,8 @@ class LearnersLab:
                    MY_NN_PATH=str(home / "my_nn.py"),
                    PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
         args = lab.command(self.port, ["--ServerApp.ip=127.0.0.1", "--no-browser",
-                                       f"--IdentityProvider.token={self.token}"])
-        # folder in place of notebooks/ (a second --notebook-dir is refused, not taken last)
-        args = [f"--notebook-dir={folder}" if a.startswith("--notebook-dir=") else a
-                for a in args]
+                                       f"--IdentityProvider.token={self.token}",
+                                       f"--notebook-dir={folder}"])
         self.log_path = home / "jupyter.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log,

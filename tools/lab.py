@@ -3,7 +3,8 @@
 - As root (a container, a cloud VM, WSL) it passes ``--allow-root`` and says so in one line.
 - Without a display (Linux with neither ``DISPLAY`` nor ``WAYLAND_DISPLAY``) it opens no browser.
 - The port is ``PORT`` (default 8888) or, when that one is busy, the next free one, said in one line.
-- ``make lab ARGS="..."`` passes more options to ``jupyter lab`` (they come last, so they win).
+- ``make lab ARGS="..."`` passes more options to ``jupyter lab`` (they come last, so they win;
+  a folder named there, ``--notebook-dir=...``, replaces notebooks/).
 - It is the learner's JupyterLab (``tools/lab_config/``): nbgrader's instructor parts off as on
   Binder, no news pop-up; the learner's own ``~/.jupyter`` settings still come first.
 - JupyterLab's own log goes to ``lab.log``; what a person sees ends with the address to open,
@@ -25,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "lab.log"
 LAB_CONFIG = ROOT / "tools" / "lab_config"
 URL = re.compile(r"(https?://(?:127\.0\.0\.1|localhost|\[::1\]|[\w.-]+):\d+/lab\?token=\w+)")
+FOLDER_OPTIONS = {"--notebook-dir", "--root-dir", "--ServerApp.root_dir",
+                  "--ServerApp.notebook_dir"}
 READY_SECONDS = 120  # a first start on a slow machine builds JupyterLab's settings: give it time
 
 
@@ -49,7 +52,10 @@ def has_display() -> bool:
 
 def command(port: int, extra: list[str]) -> list[str]:
     jupyter = Path(sys.executable).with_name("jupyter")
-    cmd = [str(jupyter), "lab", f"--notebook-dir={ROOT / 'notebooks'}",
+    # traitlets refuses a folder given twice, so one in ``extra`` replaces ours
+    own_folder = any(a.split("=")[0] in FOLDER_OPTIONS for a in extra)
+    folder = [] if own_folder else [f"--notebook-dir={ROOT / 'notebooks'}"]
+    cmd = [str(jupyter), "lab", *folder,
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            f"--LabApp.app_settings_dir={LAB_CONFIG / 'settings'}"]
     if os.geteuid() == 0:
