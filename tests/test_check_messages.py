@@ -168,6 +168,61 @@ def test_at_work_says_when_the_reference_stood_in(monkeypatch, tmp_path):
     assert "equal to" not in printed
 
 
+# --- 04's minibatches: each shuffling mistake is named, with rng.permutation ------------------
+
+def _minibatches(shuffle: str, X_rows: str = "X[order[s:s + batch_size]]",
+                 y_rows: str = "y[order[s:s + batch_size]]") -> str:
+    return f"""
+def minibatches(X, y, batch_size, rng):
+    {shuffle}
+    return [({X_rows}, {y_rows}) for s in range(0, X.shape[0], batch_size)]
+"""
+
+
+SHUFFLING_MISTAKES = {
+    "not shuffled": (_minibatches("pass", "X[s:s + batch_size]", "y[s:s + batch_size]"),
+                     "MINIBATCHES_UNSHUFFLED"),
+    "X and y with two permutations": (
+        _minibatches("order, order_y = rng.permutation(len(X)), rng.permutation(len(X))",
+                     y_rows="y[order_y[s:s + batch_size]]"), "MINIBATCHES_LABELS"),
+    "X and y each rng.permutation-ed": (
+        _minibatches("X, y = rng.permutation(X), rng.permutation(y)",
+                     "X[s:s + batch_size]", "y[s:s + batch_size]"), "MINIBATCHES_LABELS"),
+    "X and y each rng.shuffle-d": (
+        _minibatches("rng.shuffle(X); rng.shuffle(y)", "X[s:s + batch_size]",
+                     "y[s:s + batch_size]"), "MINIBATCHES_LABELS"),
+    "np.random.permutation": (_minibatches("order = np.random.permutation(len(X))"),
+                              "MINIBATCHES_NOT_RNG"),
+    "np.random.shuffle": (_minibatches("order = np.arange(len(X)); np.random.shuffle(order)"),
+                          "MINIBATCHES_NOT_RNG"),
+    "a new unseeded generator": (
+        _minibatches("order = np.random.default_rng().permutation(len(X))"),
+        "MINIBATCHES_NOT_RNG"),
+    "a generator re-seeded on every call": (
+        _minibatches("order = np.random.default_rng(0).permutation(len(X))"),
+        "MINIBATCHES_RESEEDED"),
+    "rng.integers: with replacement": (
+        _minibatches("order = rng.integers(0, len(X), size=len(X))"), "MINIBATCHES_COVERAGE"),
+    "rng.choice: with replacement": (_minibatches("order = rng.choice(len(X), size=len(X))"),
+                                     "MINIBATCHES_COVERAGE"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(SHUFFLING_MISTAKES))
+def test_a_shuffling_mistake_in_minibatches_names_rng_permutation(mistake, monkeypatch, tmp_path):
+    source, hint = SHUFFLING_MISTAKES[mistake]
+    _, message = run_until("04", "test-minibatches", {"minibatches": source}, monkeypatch,
+                           tmp_path)
+    assert message == getattr(checks.catalogue, hint), message
+    assert "rng.permutation" in message
+
+
+def test_the_right_minibatches_passes_its_check(monkeypatch, tmp_path):
+    printed, message = run_until("04", "test-minibatches", {"minibatches": _minibatches(
+        "order = rng.permutation(X.shape[0])")}, monkeypatch, tmp_path)
+    assert message is None and "minibatches: sizes with a short last batch" in printed
+
+
 # --- the catalogue stays out of the visible check cells ------------------------------------------
 
 def _squeeze(text: str) -> str:

@@ -132,6 +132,8 @@ CORRECTED_LINES = {
     "two_layer_backward": ["dW2 = A1ᵀ · dZ2", "dZ1 = dA1 · A1(1 − A1)", "db = dZ.sum(axis=0)",
                            "dW = Aᵀ · dZ"],
     "gradient_descent_step": ["w − η · dw", "scale the step by η"],
+    "minibatches": ["order = rng.permutation(X.shape[0])", "X[order[start:start + batch_size]]",
+                    "y[order[start:start + batch_size]]", "X[order], y[order]"],
     "linear_decay": ["return lr_tau once k ≥ τ", "α = k / τ"],
     "train_neuron": ["W − η · dW", "b = b − η · db", "append the cost before updating"],
 }
@@ -589,6 +591,24 @@ def gradient_descent_step(w, dw, lr):
     return [(w + lr * dw, STEP_SIGN),
             (w - dw, "the learning rate seems not to be used."),
             (-lr * dw, "it matches the step alone, not the new weights.")]
+
+
+# minibatches: each shuffling mistake named, with the one call that shuffles, rng.permutation
+MINIBATCHES_COVERAGE = ("minibatches does not hold every example exactly once: the indices seem "
+                        "to be drawn with replacement (rng.integers, or rng.choice with its "
+                        "default replace=True); rng.permutation(N) gives every index once.")
+MINIBATCHES_LABELS = ("minibatches separated examples from their labels: X and y seem to be "
+                      "shuffled in two different orders; one order from rng.permutation(N) is "
+                      "enough for both.")
+MINIBATCHES_UNSHUFFLED = ("minibatches kept the original order: the examples seem not to be "
+                          "shuffled; rng.permutation(N) gives them a random order.")
+MINIBATCHES_NOT_RNG = ("minibatches gave another order for the same seed: the order seems to "
+                       "come from np.random (its global generator, or a new unseeded one), not "
+                       "from the rng argument; shuffle with rng.permutation, the generator you "
+                       "are given.")
+MINIBATCHES_RESEEDED = ("two epochs with the same generator came out in the same order: the "
+                        "generator seems to be re-seeded or made anew on every call; "
+                        "rng.permutation on the rng you are given draws a new order each time.")
 
 
 def linear_decay(k, lr0=0.1, lr_tau=0.01, tau=100):

@@ -56,7 +56,8 @@ MUTANTS = [
     return [(X[start:start + batch_size], y[start:start + batch_size])
             for start in range(0, X.shape[0], batch_size)]''',
         loses=["test_minibatches"],
-        message="kept the original order",
+        message="kept the original order: the examples seem not to be shuffled; "
+                "rng.permutation(N) gives them a random order",
     ),
     dict(
         name="minibatches shuffles X and y separately",
@@ -66,7 +67,19 @@ MUTANTS = [
     return [(X[X_order[start:start + batch_size]], y[y_order[start:start + batch_size]])
             for start in range(0, X.shape[0], batch_size)]''',
         loses=["test_minibatches"],
-        message="separated examples from their labels",
+        message="X and y seem to be shuffled in two different orders; one order from "
+                "rng.permutation(N) is enough for both",
+    ),
+    dict(
+        name="minibatches shuffles X and y in place, one rng.shuffle each",
+        cell="minibatches",
+        source='''def minibatches(X, y, batch_size, rng):
+    rng.shuffle(X)
+    rng.shuffle(y)
+    return [(X[start:start + batch_size], y[start:start + batch_size])
+            for start in range(0, X.shape[0], batch_size)]''',
+        loses=["test_minibatches"],
+        message="one order from rng.permutation(N) is enough for both",
     ),
     dict(
         name="minibatches draws with replacement",
@@ -76,7 +89,8 @@ MUTANTS = [
     return [(X[order[start:start + batch_size]], y[order[start:start + batch_size]])
             for start in range(0, X.shape[0], batch_size)]''',
         loses=["test_minibatches"],
-        message="exactly once",
+        message="drawn with replacement (rng.integers, or rng.choice with its default "
+                "replace=True); rng.permutation(N) gives every index once",
     ),
     dict(
         name="minibatches uses NumPy's global generator",
@@ -86,7 +100,8 @@ MUTANTS = [
     return [(X[order[start:start + batch_size]], y[order[start:start + batch_size]])
             for start in range(0, X.shape[0], batch_size)]''',
         loses=["test_minibatches"],
-        message="draw the order from the rng argument",
+        message="not from the rng argument; shuffle with rng.permutation, the generator you "
+                "are given",
     ),
     dict(
         name="minibatches re-seeds its generator",
@@ -96,7 +111,8 @@ MUTANTS = [
     return [(X[order[start:start + batch_size]], y[order[start:start + batch_size]])
             for start in range(0, X.shape[0], batch_size)]''',
         loses=["test_minibatches"],
-        message="do not re-seed it",
+        message="re-seeded or made anew on every call; rng.permutation on the rng you are "
+                "given draws a new order each time",
     ),
     dict(
         name="linear_decay keeps decaying after tau",
