@@ -37,6 +37,15 @@ def run_until(folder: str, target: str, planted: dict[str, str], monkeypatch, tm
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__main__"}
+    try:
+        return _run_cells(folder, target, planted, namespace)
+    finally:  # the notebook's figures, as a kernel's end would close them
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+
+
+def _run_cells(folder: str, target: str, planted: dict[str, str], namespace: dict):
     for cell in _cells(folder):
         if cell["cell_type"] != "code":
             continue
