@@ -168,8 +168,8 @@ def _wait_until_all_cells_ran(page, timeout=300):
         page.wait_for_timeout(250)
 
 
-def _epoch(page):
-    text = page.locator(".course-playground .course-epoch").first.inner_text()
+def _epoch(page, widget="course-playground"):
+    text = page.locator(f".{widget} .course-epoch").first.inner_text()
     match = re.search(r"Epoch ([\d,]+)", text)
     assert match, f"no epoch counter in {text!r}"
     return int(match.group(1).replace(",", ""))
@@ -522,3 +522,107 @@ def test_playground_05_runs_the_learners_train_network(tmp_path):
     assert last["epoch"] <= MAX_EPOCHS + 1_000, last  # what a frame already under way adds
     assert "Running your train_network; course_lib's reference for the rest." in status, status
     assert "Stopped" not in status and "diverging" not in status and "stalled" not in status, status
+
+
+
+# --- notebook 09: the capstone view runs the learner's network -----------------------------------
+
+NOTEBOOK_09 = ROOT / "notebooks" / "09_capstone" / "capstone.ipynb"
+SOLUTION_09 = ROOT / "solutions" / "09_capstone" / "capstone.ipynb"
+CAPSTONE_FUNCTIONS = ("init_params", "model_forward", "model_backward", "evaluate")
+# The view's counter says "Epoch 12  validation accuracy 95.3%": no training loss. So the test
+# appends one cell to the notebook that prints it from the view itself (the notebook's cell
+# shows the view as its result, which IPython keeps in Out), and runs that cell in the browser
+# once training is paused, as a learner would type it.
+CAPSTONE_PROBE = (
+    "# the browser test's probe: the capstone view's training loss of each epoch\n"
+    "views_probe = [v for v in Out.values() if type(v).__name__ == 'CapstoneView']\n"
+    "loss_probe = views_probe[-1].history['loss'] if views_probe else []\n"
+    "print(f'capstone probe: epochs {len(loss_probe)} loss ' + ' '.join(f'{x:.6f}' for x in loss_probe))"
+)
+CAPSTONE_COUNTER = re.compile(r"Epoch ([\d,]+)(?:\s+validation accuracy ([\d.]+)%)?")
+CAPSTONE_EPOCHS = 15  # played past this before the pause (a bound, not a pace)
+
+
+def _notebook_09() -> str:
+    """The student notebook 09 with every answer of solutions/09_capstone typed in, and the probe
+    cell at the end."""
+    import nbformat
+    from grading_helpers import correct_in_release
+
+    nb = correct_in_release(nbformat.read(NOTEBOOK_09, as_version=4),
+                            nbformat.read(SOLUTION_09, as_version=4))
+    nb.cells.append(nbformat.v4.new_code_cell(CAPSTONE_PROBE))
+    return nbformat.writes(nb)
+
+
+def _capstone_counter(box) -> tuple[int, float | None]:
+    text = box.locator(".course-epoch").first.evaluate("e => e.parentElement.innerText")
+    match = CAPSTONE_COUNTER.search(text)
+    assert match, f"no epoch counter in the capstone view: {text!r}"
+    accuracy = float(match.group(2)) if match.group(2) else None
+    return int(match.group(1).replace(",", "")), accuracy
+
+
+def _play_09(page, lab):
+    """Run All, Step once, play past CAPSTONE_EPOCHS epochs, pause, run the probe cell."""
+    _open(page, lab, "capstone.ipynb")
+    _run_all(page)
+    _wait_until_all_cells_ran(page, timeout=480)
+    box = page.locator(".course-capstone-view").first
+    box.wait_for(timeout=120_000)
+    box.scroll_into_view_if_needed()
+    opened = _capstone_counter(box)
+    box.get_by_role("button", name="Step").click()
+    deadline = time.monotonic() + 60
+    while _capstone_counter(box)[0] < 1:
+        assert time.monotonic() < deadline, f"Step did not train an epoch: {_status(box)}"
+        page.wait_for_timeout(200)
+    first = _capstone_counter(box)
+    box.locator(".widget-play button").first.click()  # play
+    deadline = time.monotonic() + 300  # generous: the epochs are asserted, not the speed
+    while _capstone_counter(box)[0] < CAPSTONE_EPOCHS:
+        assert "Stopped" not in _status(box), _status(box)
+        assert time.monotonic() < deadline, (
+            f"after 5 minutes of play: {_capstone_counter(box)}; status: {_status(box)}")
+        page.wait_for_timeout(250)
+    _pause(page, box)
+    last = _capstone_counter(box)
+    status = _status(box)
+    box.screenshot(path=str(ARTIFACTS / "capstone_09.png"))
+
+    probe = page.locator(".jp-CodeCell", has_text="the browser test's probe").last
+    probe.scroll_into_view_if_needed()
+    probe.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    output = probe.locator(".jp-OutputArea-output", has_text=re.compile(r"capstone probe: epochs [1-9]"))
+    output.first.wait_for(timeout=60_000)
+    text = output.first.inner_text()
+    errors = page.locator(ERROR_OUTPUT)
+    error_texts = [errors.nth(i).inner_text()[:300] for i in range(errors.count())]
+    return opened, first, last, status, text, error_texts
+
+
+def test_capstone_09_trains_the_learners_network_in_chromium(tmp_path):
+    """Notebook 09 as a learner who answered every exercise has it: Run All, then the capstone
+    view's Step and play train the learner's own network (named in the status line) on the
+    digits; the epochs advance, the training loss falls below its first epoch's, and no
+    diverge, stall or stop sentence appears."""
+    started = time.monotonic()
+    (opened, first, last, status, probe, errors), page_errors = _in_lab(
+        tmp_path, {"capstone.ipynb": _notebook_09()}, _play_09)
+    match = re.search(r"capstone probe: epochs (\d+) loss ([\d. ]+)", probe)
+    assert match, probe
+    losses = [float(x) for x in match.group(2).split()]
+    print(f"\ncapstone 09: counter on opening {opened}, after Step {first}, paused at {last}; "
+          f"training loss epoch 1 {losses[0]:.4f} -> epoch {len(losses)} {losses[-1]:.4f}; "
+          f"status: {status!r}; {time.monotonic() - started:.0f} s in all")
+    assert not errors, f"cells printed errors: {errors}"
+    assert not page_errors, f"uncaught JavaScript errors: {page_errors}"
+    assert opened[0] == 0 and first[0] >= 1, (opened, first)
+    assert last[0] >= CAPSTONE_EPOCHS, (first, last)
+    assert int(match.group(1)) == len(losses) >= last[0], (last, probe)
+    assert losses[-1] < losses[0], f"the training loss did not fall: {losses}"
+    assert ("Running your " + ", ".join(CAPSTONE_FUNCTIONS) + ".") in status, status
+    for word in ("diverging", "stalled", "Stopped", "reference"):
+        assert word not in status, status
