@@ -97,9 +97,13 @@ class Lab:
             json.dumps({"windowingMode": "none"}))
         env = {k: v for k, v in os.environ.items()
                if k not in ("COURSE_HEADLESS", "NBGRADER_EXECUTION")}
+        # make lab's server settings (tools/lab_config): notebooks served as they open clean
+        config_path = [str(ROOT / "tools" / "lab_config"),
+                       *filter(None, env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
         env.update(JUPYTERLAB_SETTINGS_DIR=str(root / ".lab-settings"),
                    JUPYTERLAB_WORKSPACES_DIR=str(root / ".lab-workspaces"),
-                   JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
+                   JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
+                   JUPYTER_CONFIG_PATH=os.pathsep.join(config_path))
         args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
                 f"--port={self.port}", f"--IdentityProvider.token={self.token}",
                 f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
@@ -361,6 +365,7 @@ def test_run_all_reaches_the_last_cell_of_a_fresh_student_notebook(notebook, tmp
         tmp_path, {notebook.name: notebook.read_text(encoding="utf-8")}, body)
     print(f"\n{notebook.parent.name}: opened, kernel idle after {seconds:.1f} s; "
           f"dirty on open: {bool(dirty)}")
+    assert not dirty, "the notebook was marked unsaved (●) as soon as it opened"
     assert re.fullmatch(r"\[\d+\]:", prompts[-1].strip()), f"the last cell did not run: {prompts}"
     assert not errors, f"cells printed errors: {errors}"
     assert "not attempted yet: 0 of" in text
