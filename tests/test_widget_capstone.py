@@ -72,7 +72,7 @@ def test_the_learners_functions_drive_the_network():
     w.step(1)
     assert calls["backward"] - before["backward"] == 34  # ⌈1079 / 32⌉ mini-batches, one epoch
     assert calls["forward"] - before["forward"] >= 35    # and the grid's predictions
-    assert w.status == "Running your model_forward, model_backward."
+    assert w.status == "Running your model_forward and model_backward."
 
 
 def test_a_function_not_ready_is_one_sentence_and_the_reference_takes_over():

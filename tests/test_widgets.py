@@ -974,7 +974,7 @@ def test_regularization_view_names_the_learners_l2_and_dropout_and_is_quiet_when
         view = RegularizationView(l2=0.01, dropout=0.2, functions=functions)
         view.step(300)
         assert view.warning is None, view.status
-    assert view.status == ("Running your l2_penalty, dropout_forward, dropout_backward; "
+    assert view.status == ("Running your l2_penalty, dropout_forward and dropout_backward; "
                            "course_lib's reference for the rest.")
     plain = RegularizationView()
     plain.step(300)

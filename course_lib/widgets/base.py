@@ -251,7 +251,7 @@ class LiveWidget:
         self.reset_button = W.Button(description="Reset", layout=W.Layout(width="70px"))
         self.step_button.on_click(lambda _: self.step(self.step_size))
         self.reset_button.on_click(lambda _: self.reset())
-        self.counter = W.HTML(layout=W.Layout(min_width="150px"))
+        self.counter = W.HTML(layout=W.Layout(min_width="150px", margin="0 16px 0 4px"))
         self.status_line = W.HTML(layout=W.Layout(width="100%"))
         self.controls: dict[str, W.Widget] = {}
         self.controls["pace"] = W.SelectionSlider(
@@ -435,7 +435,7 @@ class LiveWidget:
         mine = [n for n, f in everyone.items() if not f.failed]
         if not mine:
             return None
-        return "Running your " + ", ".join(mine) + "; course_lib's reference for the rest."
+        return "Running your " + as_words(mine) + "; course_lib's reference for the rest."
 
     def _transport(self):
         return W.HBox([self.clock, self.step_button, self.reset_button, self.counter,

@@ -185,7 +185,7 @@ class CapstoneView(LiveWidget):
 
     def _running(self):
         mine = self.net.own if hasattr(self, "net") else []
-        return ("Running your " + ", ".join(mine) + ".") if mine else None
+        return ("Running your " + as_words(mine) + ".") if mine else None
 
     def state(self) -> dict:
         return {"epoch": self.epoch, **{k: list(v) for k, v in self.history.items()},
