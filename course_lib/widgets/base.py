@@ -212,9 +212,9 @@ _STATUS_COLOURS = {"info": "#444", "warning": "#8a5a00", "error": "#b00020"}
 class LiveWidget:
     """Play / pause / step / reset, a status line, and guarded calls into the learner's code.
 
-    Subclasses implement ``_advance(n)`` (train or step ``n`` units), ``_frame()`` (one clock
-    tick: a short chunk of work, usually ``_paced(one_unit)``, then a redraw), ``_redraw(full)``
-    and ``_reset()``, and put their layout in ``self.ui``. ``warning`` holds the one sentence
+    Subclasses implement ``_one_epoch()`` (one unit of training; False stops), or instead
+    ``_advance(n)`` (``n`` units) and ``_frame()`` (one clock tick: ``_paced(one unit)``, then a
+    redraw), and ``_redraw(full)`` and ``_reset()``, and put their layout in ``self.ui``. ``warning`` holds the one sentence
     said when the learner's code makes training diverge or stall (None while all is well).
 
     The pace control (``controls["pace"]``, one of ``PACES``) sets how many units a second the
@@ -461,11 +461,18 @@ class LiveWidget:
         self.ui.add_class(f"course-{name}")
 
     # subclass hooks
-    def _advance(self, n: int) -> int:  # pragma: no cover - abstract
+    def _one_epoch(self) -> bool | None:  # pragma: no cover - abstract
+        """One unit of training; False stops the run (the widget paused itself)."""
         raise NotImplementedError
 
-    def _frame(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _advance(self, n: int):
+        for _ in range(n):
+            if self._one_epoch() is False:
+                break
+
+    def _frame(self):
+        self._paced(self._one_epoch)
+        self._redraw()
 
     def _redraw(self, full: bool = False):  # pragma: no cover - abstract
         raise NotImplementedError

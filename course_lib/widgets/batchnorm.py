@@ -117,14 +117,6 @@ class BatchNormView(LiveWidget):
                                         self.controls["lr"].value, "Training with batch norm")
         return True
 
-    def _advance(self, n):
-        for _ in range(n):
-            self._one_epoch()
-
-    def _frame(self):
-        self._paced(self._one_epoch)
-        self._redraw()
-
     def _count(self):
         depth = self.controls["depth"].value
         lo, hi = self.edges[0], self.edges[-1]

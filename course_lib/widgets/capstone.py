@@ -119,14 +119,6 @@ class CapstoneView(LiveWidget):
                                         lr)
         return True
 
-    def _advance(self, n):
-        for _ in range(n):
-            self._one_epoch()
-
-    def _frame(self):
-        self._paced(self._one_epoch)
-        self._redraw()
-
     # -- figure -----------------------------------------------------------------------------
 
     def _make_figure(self):

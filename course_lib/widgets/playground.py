@@ -326,15 +326,6 @@ class Playground(LiveWidget):
             self.warning = loss_warning(self.history["loss"], self.unit, self.yours(),
                                         self.trainer.lr)
 
-    def _advance(self, n):
-        for _ in range(n):
-            if self._one_epoch() is False:
-                break
-
-    def _frame(self):
-        self._paced(self._one_epoch)
-        self._redraw()
-
     # -- drawing ----------------------------------------------------------------------------
 
     def _redraw(self, full: bool = False):
