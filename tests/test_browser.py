@@ -110,7 +110,8 @@ class Lab:
                 "--LabApp.news_url=", "--ServerApp.port_retries=0"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--allow-root")
-        self.log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed in stop()
+        self.log_path = root / "jupyter.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(args, cwd=root, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -134,7 +135,7 @@ class Lab:
 
     def tail(self, n=3000):
         self.log.flush()
-        return (self.root / "jupyter.log").read_text(errors="replace")[-n:]
+        return self.log_path.read_text(errors="replace")[-n:]
 
     def stop(self):
         if self.process.poll() is None:

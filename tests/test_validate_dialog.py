@@ -15,7 +15,6 @@ import importlib.util
 import json
 import os
 import secrets
-import signal
 import subprocess
 import time
 import urllib.request
@@ -24,7 +23,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from grading_helpers import Case, correct_in_release, load_mutants, to_bytes, with_source
-from test_browser import ARTIFACTS, CHROMIUM_FLAGS, _chromium, _free_port, _open, _playwright
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM_FLAGS,
+    Lab,
+    _chromium,
+    _free_port,
+    _open,
+    _playwright,
+)
 
 from course_lib.lessons import mistakes
 from course_lib.lessons.validate import CourseValidator, count_line, with_summary
@@ -125,9 +132,10 @@ def test_make_lab_args_may_name_another_folder():
         assert [a for a in args if a.split("=")[0] in lab.FOLDER_OPTIONS] == [option]
 
 
-class LearnersLab:
+class LearnersLab(Lab):
     """make lab's JupyterLab (tools/lab.py: its command, its JUPYTER_CONFIG_PATH, started from
-    the repository) on 127.0.0.1, serving ``folder`` instead of notebooks/."""
+    the repository) on 127.0.0.1, serving ``folder`` instead of notebooks/; waiting, the log
+    and stopping as test_browser's ``Lab``."""
 
     def __init__(self, folder: Path, home: Path):
         lab = _make_lab_module()
@@ -150,41 +158,12 @@ class LearnersLab:
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
 
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait(self, timeout=120):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}",
-                                            timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise AssertionError(f"JupyterLab did not start: {self.tail()}")
-
-    def tail(self, n=3000):
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")[-n:]
-
     def request(self, path, body=None, timeout=300):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(f"{self.url}/{path}", data=data,
                                      headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(req, timeout=timeout) as reply:
             return json.loads(reply.read())
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +174,7 @@ def learners_lab(tmp_path_factory):
     (folder / "correct.ipynb").write_bytes(_notebook())
     lab = LearnersLab(folder, tmp_path_factory.mktemp("home"))
     try:
-        lab.wait()
+        lab.wait(timeout=120)
         yield lab
     finally:
         lab.stop()
